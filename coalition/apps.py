@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoalitionConfig(AppConfig):
+    name = "coalition"
+    verbose_name = _("Coalitions")
+
+    def ready(self):
+        from coalition import signals  # noqa: F401

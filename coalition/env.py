@@ -1,0 +1,84 @@
+"""Reading configuration from the environment, failing fast on malformed values.
+
+Kept apart from settings so the parsing rules can be unit-tested and the docker-compose contract
+test can import the list of variables the settings read.
+"""
+
+import os
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+#: Every environment variable the settings read: the contract docker-compose.yml must honour.
+CONTRACT = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "TIME_ZONE",
+    "EMAIL_URL",
+)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no or on/off.")
+
+
+def env_list(name, default=()):
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_email_url(url):
+    """Turn ``smtp://user:pass@host:port?tls=1`` (or ``console:``, ``locmem:``) into EMAIL_* settings."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    backends = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+        "smtp": "django.core.mail.backends.smtp.EmailBackend",
+        "smtps": "django.core.mail.backends.smtp.EmailBackend",
+        "submission": "django.core.mail.backends.smtp.EmailBackend",
+    }
+    if scheme not in backends:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme {scheme!r} is not supported: use one of {', '.join(sorted(backends))}."
+        )
+    config = {"EMAIL_BACKEND": backends[scheme]}
+    if scheme in {"smtp", "smtps", "submission"}:
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {exc}") from exc
+        default_port = {"smtp": 25, "smtps": 465, "submission": 587}[scheme]
+        config.update(
+            EMAIL_HOST=parts.hostname or "localhost",
+            EMAIL_PORT=port or default_port,
+            EMAIL_HOST_USER=unquote(parts.username or ""),
+            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
+            EMAIL_USE_SSL=scheme == "smtps" or query.get("ssl", "").lower() in _TRUE,
+            EMAIL_USE_TLS=scheme == "submission" or query.get("tls", "").lower() in _TRUE,
+            EMAIL_TIMEOUT=int(query.get("timeout", 10)),
+        )
+    return config

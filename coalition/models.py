@@ -1,0 +1,148 @@
+"""Coalitions, their members and the people who work in them."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Coalition(models.Model):
+    """A capability coalition: every pledge, meeting and priority hangs off one."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    target_eur = models.DecimalField(_("target (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True)
+    reporting_currency = models.CharField(_("reporting currency"), max_length=3, default="EUR")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("coalition")
+        verbose_name_plural = _("coalitions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_eur__isnull=True) | Q(target_eur__gt=0),
+                name="coalition_target_positive",
+                violation_error_message=_("The target must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reporting_currency="EUR"),
+                name="coalition_reporting_currency_eur",
+                violation_error_message=_("Coalitions report in EUR."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Member(models.Model):
+    """A country (ISO 3166-1 alpha-2 code) or an organisation (NATO, EU, ...) taking part."""
+
+    class Kind(models.TextChoices):
+        COUNTRY = "country", _("country")
+        ORGANISATION = "organisation", _("organisation")
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COUNTRY)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="organisation", code__regex=r"^[A-Z][A-Z0-9]{1,11}$")
+                | Q(kind="country", code__regex=r"^[A-Z]{2}$"),
+                name="member_code_format",
+                violation_error_message=_(
+                    "A country's code is its ISO 3166-1 alpha-2 code (two capital letters); "
+                    "an organisation's is capital letters and digits."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Membership(models.Model):
+    """A member's seat in a coalition: lead, member or observer."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead")
+        MEMBER = "member", _("member")
+        OBSERVER = "observer", _("observer")
+
+    member = models.ForeignKey(Member, models.CASCADE, related_name="memberships", verbose_name=_("member"))
+    coalition = models.ForeignKey(Coalition, models.CASCADE, related_name="memberships", verbose_name=_("coalition"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    since = models.DateField(_("since"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["coalition", "role", "member__name"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "coalition"],
+                name="membership_unique_pair",
+                violation_error_message=_("This member already belongs to this coalition."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member.code} in {self.coalition.slug} ({self.role})"
+
+
+class Profile(models.Model):
+    """Where a user works: the member they speak for, the coalitions they serve, their language.
+
+    The user's role is a Django group (see coalition.permissions).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
+    member = models.ForeignKey(
+        Member, models.SET_NULL, null=True, blank=True, related_name="profiles", verbose_name=_("member")
+    )
+    coalitions = models.ManyToManyField(Coalition, blank=True, related_name="profiles", verbose_name=_("coalitions"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+
+    class Meta:
+        ordering = ["user__username"]
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self):
+        return f"profile of {self.user}"
+
+
+class APIKey(models.Model):
+    """A partner's key for the REST API. Only a SHA-256 digest is stored; the key is shown once."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_keys", verbose_name=_("owner")
+    )
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…) of {self.owner}"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

@@ -1,0 +1,303 @@
+"""Pledges and what follows from them: disbursements, priority purchases, allocations; ECB rates."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from coalition.models import Coalition, Member
+from meetings.models import Decision, Meeting
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+RATE = {"max_digits": 20, "decimal_places": 8}
+CURRENCY_FORMAT = Q(currency__regex=r"^[A-Z]{3}$")
+
+
+class ExchangeRate(models.Model):
+    """A reference rate: how many units of ``currency`` one euro bought on ``date`` (ECB convention)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    date = models.DateField(_("date"))
+    rate = models.DecimalField(_("units per EUR"), **RATE)
+    source = models.CharField(_("source"), max_length=100, default="ECB")
+
+    class Meta:
+        ordering = ["-date", "currency"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "date"],
+                name="exchange_rate_unique_day",
+                violation_error_message=_("There is already a rate for this currency and date."),
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+            models.CheckConstraint(condition=CURRENCY_FORMAT, name="exchange_rate_currency_iso"),
+        ]
+
+    def __str__(self):
+        return f"1 EUR = {self.rate} {self.currency} on {self.date}"
+
+
+class Pledge(models.Model):
+    """A member's contribution to a coalition, in its own currency, with its EUR value at the rate
+    of the announcement date."""
+
+    class Kind(models.TextChoices):
+        FINANCIAL = "financial", _("financial")
+        IN_KIND = "in_kind", _("in kind")
+
+    class Channel(models.TextChoices):
+        BILATERAL = "bilateral", _("bilateral")
+        TRUST_FUND = "trust_fund", _("trust fund")
+        PROCUREMENT_AGENCY = "procurement_agency", _("procurement agency")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ANNOUNCED = "announced", _("announced")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISBURSING = "disbursing", _("disbursing")
+        FULFILLED = "fulfilled", _("fulfilled")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    #: Statuses counted in the coalition's total, and in what it has confirmed.
+    COUNTED = (Status.ANNOUNCED, Status.CONFIRMED, Status.DISBURSING, Status.FULFILLED)
+    CONFIRMED_STATUSES = (Status.CONFIRMED, Status.DISBURSING, Status.FULFILLED)
+
+    coalition = models.ForeignKey(Coalition, models.PROTECT, related_name="pledges", verbose_name=_("coalition"))
+    member = models.ForeignKey(Member, models.PROTECT, related_name="pledges", verbose_name=_("member"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FINANCIAL)
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices, default=Channel.BILATERAL)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    announced_on = models.DateField(_("announced on"))
+    confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
+    confirmed_at_meeting = models.ForeignKey(
+        Meeting,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="confirmed_pledges",
+        verbose_name=_("confirmed at meeting"),
+    )
+    source = models.CharField(_("source"), max_length=500, blank=True, help_text=_("A link or document reference."))
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
+    amount_eur = models.DecimalField(_("amount (EUR)"), **MONEY)
+    exchange_rate = models.DecimalField(_("exchange rate (units per EUR)"), **RATE)
+    exchange_rate_date = models.DateField(_("exchange rate date"))
+    exchange_rate_source = models.CharField(_("exchange rate source"), max_length=200, default="ECB")
+    # Kept by disbursement_record under a row lock, so lists and dashboards need no per-row sum.
+    disbursed_amount = models.DecimalField(_("disbursed amount"), default=0, **MONEY)
+    decisions = models.ManyToManyField(Decision, blank=True, related_name="pledges", verbose_name=_("decisions"))
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("status changed by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[])
+
+    class Meta:
+        ordering = ["-announced_on", "-id"]
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        indexes = [
+            models.Index(fields=["coalition", "status"]),
+            models.Index(fields=["coalition", "member"]),
+            models.Index(fields=["coalition", "announced_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="pledge_amount_positive",
+                violation_error_message=_("The amount must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_eur__gt=0),
+                name="pledge_amount_eur_positive",
+                violation_error_message=_("The EUR value must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(exchange_rate__gt=0),
+                name="pledge_exchange_rate_positive",
+                violation_error_message=_("The exchange rate must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=CURRENCY_FORMAT,
+                name="pledge_currency_iso",
+                violation_error_message=_("The currency must be an ISO 4217 code such as EUR or USD."),
+            ),
+            models.CheckConstraint(
+                condition=Q(disbursed_amount__gte=0) & Q(disbursed_amount__lte=F("amount")),
+                name="pledge_disbursed_within_amount",
+                violation_error_message=_("Disbursements cannot exceed the pledged amount."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "announced", "confirmed", "disbursing", "fulfilled", "withdrawn"]),
+                name="pledge_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_on__isnull=True) | Q(confirmed_on__gte=F("announced_on")),
+                name="pledge_confirmed_after_announced",
+                violation_error_message=_("A pledge cannot be confirmed before it was announced."),
+            ),
+            models.UniqueConstraint(
+                fields=["coalition", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="pledge_unique_external_ref",
+                violation_error_message=_("Another pledge of this coalition has this external reference."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member.code}: {self.title} ({self.amount} {self.currency})"
+
+    @property
+    def remaining_amount(self):
+        return self.amount - self.disbursed_amount
+
+
+class Disbursement(models.Model):
+    """Money actually paid out against a pledge, in the pledge's currency."""
+
+    pledge = models.ForeignKey(Pledge, models.CASCADE, related_name="disbursements", verbose_name=_("pledge"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    date = models.DateField(_("date"))
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="disbursement_amount_positive",
+                violation_error_message=_("The amount must be greater than zero."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} on {self.date} against pledge {self.pledge_id}"
+
+
+class PriorityPurchase(models.Model):
+    """Something the coalition has agreed to buy, ranked, with its estimated cost in EUR."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPROVED = "approved", _("approved")
+        IN_PROCUREMENT = "in_procurement", _("in procurement")
+        CONTRACTED = "contracted", _("contracted")
+        DELIVERED = "delivered", _("delivered")
+        DROPPED = "dropped", _("dropped")
+
+    #: Ranked priorities: ranks are unique among these within a coalition.
+    ACTIVE = (Status.PROPOSED, Status.APPROVED, Status.IN_PROCUREMENT, Status.CONTRACTED)
+
+    coalition = models.ForeignKey(Coalition, models.PROTECT, related_name="priorities", verbose_name=_("coalition"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    rank = models.PositiveIntegerField(_("rank"))
+    estimated_cost_eur = models.DecimalField(_("estimated cost (EUR)"), **MONEY)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    approved_at_meeting = models.ForeignKey(
+        Meeting,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="approved_priorities",
+        verbose_name=_("approved at meeting"),
+    )
+    target_date = models.DateField(_("target date"), null=True, blank=True)
+    decisions = models.ManyToManyField(Decision, blank=True, related_name="priorities", verbose_name=_("decisions"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["coalition", "rank"]
+        verbose_name = _("priority purchase")
+        verbose_name_plural = _("priority purchases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimated_cost_eur__gt=0),
+                name="priority_cost_positive",
+                violation_error_message=_("The estimated cost must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rank__gte=1),
+                name="priority_rank_positive",
+                violation_error_message=_("Ranks start at 1."),
+            ),
+            models.UniqueConstraint(
+                fields=["coalition", "rank"],
+                condition=Q(status__in=["proposed", "approved", "in_procurement", "contracted"]),
+                name="priority_unique_active_rank",
+                violation_error_message=_("Another active priority of this coalition has this rank."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.rank} {self.title}"
+
+
+class Allocation(models.Model):
+    """Part of a pledge's EUR value earmarked for a priority purchase."""
+
+    pledge = models.ForeignKey(Pledge, models.CASCADE, related_name="allocations", verbose_name=_("pledge"))
+    priority = models.ForeignKey(
+        PriorityPurchase, models.CASCADE, related_name="allocations", verbose_name=_("priority purchase")
+    )
+    amount_eur = models.DecimalField(_("amount (EUR)"), **MONEY)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["priority", "-amount_eur"]
+        verbose_name = _("allocation")
+        verbose_name_plural = _("allocations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_eur__gt=0),
+                name="allocation_amount_positive",
+                violation_error_message=_("The amount must be greater than zero."),
+            ),
+            models.UniqueConstraint(
+                fields=["pledge", "priority"],
+                name="allocation_unique_pair",
+                violation_error_message=_("This pledge is already allocated to this priority: change that allocation."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount_eur} EUR of pledge {self.pledge_id} to priority {self.priority_id}"

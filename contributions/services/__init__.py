@@ -1,0 +1,45 @@
+"""Every write to pledges, disbursements, priorities and allocations (views, API, admin, imports,
+commands and tasks all call these, so each rule is written once)."""
+
+from contributions.services.allocations import allocation_delete, allocation_set
+from contributions.services.disbursements import disbursement_delete, disbursement_record, disbursement_update
+from contributions.services.pledges import (
+    EDITABLE_FIELDS,
+    pledge_announce,
+    pledge_confirm,
+    pledge_create,
+    pledge_delete,
+    pledge_transition,
+    pledge_update,
+    pledge_withdraw,
+)
+from contributions.services.priorities import (
+    decision_link,
+    priority_create,
+    priority_delete,
+    priority_rerank,
+    priority_transition,
+    priority_update,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "allocation_delete",
+    "allocation_set",
+    "decision_link",
+    "disbursement_delete",
+    "disbursement_record",
+    "disbursement_update",
+    "pledge_announce",
+    "pledge_confirm",
+    "pledge_create",
+    "pledge_delete",
+    "pledge_transition",
+    "pledge_update",
+    "pledge_withdraw",
+    "priority_create",
+    "priority_delete",
+    "priority_rerank",
+    "priority_transition",
+    "priority_update",
+]

@@ -1,0 +1,291 @@
+"""Pledge services: create, update, the lifecycle's transitions, withdraw and delete."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coalition import permissions
+from coalition.concurrency import delete_tracked, lock_current, save_tracked
+from coalition.models import Membership
+from contributions.models import Pledge
+from contributions.rates import convert
+from contributions.signals import pledge_confirmed
+
+S = Pledge.Status
+
+#: Fields a pledge_update may change; status moves only through transitions.
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "channel",
+    "amount",
+    "currency",
+    "announced_on",
+    "confirmed_on",
+    "confirmed_at_meeting",
+    "source",
+    "external_ref",
+    "exchange_rate",
+    "exchange_rate_source",
+)
+#: Statuses a new pledge may start in (importing one confirmed at a past meeting is normal).
+INITIAL_STATUSES = (S.DRAFT, S.ANNOUNCED, S.CONFIRMED)
+#: The transitions a person makes; disbursing and fulfilled follow from disbursements.
+MANUAL_TRANSITIONS = {
+    S.DRAFT: {S.ANNOUNCED, S.CONFIRMED, S.WITHDRAWN},
+    S.ANNOUNCED: {S.CONFIRMED, S.WITHDRAWN},
+    S.CONFIRMED: {S.WITHDRAWN},
+    S.DISBURSING: {S.WITHDRAWN},
+    S.FULFILLED: set(),
+    S.WITHDRAWN: set(),
+}
+
+
+def _money(value, field="amount"):
+    if isinstance(value, float):
+        raise TypeError("Money is Decimal, never float.")
+    try:
+        value = Decimal(value)
+    except Exception as exc:
+        raise ValidationError({field: _("Enter a number such as 1250000.00.")}) from exc
+    if not value.is_finite():
+        raise ValidationError({field: _("Enter a number such as 1250000.00.")})
+    if value <= 0:
+        raise ValidationError({field: _("The amount must be greater than zero.")})
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError({field: _("Amounts have at most two decimal places.")})
+    return value
+
+
+def _check_member_in_coalition(coalition, member):
+    if not Membership.objects.filter(coalition=coalition, member=member).exists():
+        raise ValidationError(
+            {"member": _("%(member)s is not a member of %(coalition)s.") % {"member": member, "coalition": coalition}}
+        )
+
+
+def _check_meeting(pledge):
+    meeting = pledge.confirmed_at_meeting
+    if meeting is not None and meeting.coalition_id != pledge.coalition_id:
+        raise ValidationError({"confirmed_at_meeting": _("That meeting belongs to another coalition.")})
+
+
+def _apply_conversion(pledge, explicit_rate, explicit_source):
+    conversion = convert(
+        amount=pledge.amount,
+        currency=pledge.currency,
+        on_date=pledge.announced_on,
+        explicit_rate=explicit_rate,
+        explicit_source=explicit_source or "",
+    )
+    pledge.amount_eur = conversion.amount_eur
+    pledge.exchange_rate = conversion.rate
+    pledge.exchange_rate_date = conversion.rate_date
+    pledge.exchange_rate_source = conversion.source
+
+
+def _stamp_status(pledge, acting_user):
+    pledge.status_changed_at = timezone.now()
+    pledge.status_changed_by = acting_user if acting_user and acting_user.is_authenticated else None
+
+
+def _on_confirmed(pledge, acting_user):
+    pledge_id, user_id = pledge.pk, getattr(acting_user, "pk", None)
+    transaction.on_commit(lambda: pledge_confirmed.send(sender=Pledge, pledge_id=pledge_id, acting_user_id=user_id))
+
+
+@transaction.atomic
+def pledge_create(
+    *,
+    acting_user,
+    coalition,
+    member,
+    title,
+    amount,
+    currency,
+    announced_on,
+    status=S.DRAFT,
+    description="",
+    kind=Pledge.Kind.FINANCIAL,
+    channel=Pledge.Channel.BILATERAL,
+    confirmed_on=None,
+    confirmed_at_meeting=None,
+    source="",
+    external_ref="",
+    exchange_rate=None,
+    exchange_rate_source="",
+):
+    """Record a pledge with its EUR value at the ECB rate of ``announced_on``."""
+    permissions.ensure_can_write_pledge_for(acting_user, coalition, member)
+    if status not in INITIAL_STATUSES:
+        raise ValidationError(
+            {
+                "status": _(
+                    "A new pledge starts as draft, announced or confirmed; %(status)s follows from "
+                    "disbursements or a withdrawal."
+                )
+                % {"status": status}
+            }
+        )
+    _check_member_in_coalition(coalition, member)
+    pledge = Pledge(
+        coalition=coalition,
+        member=member,
+        title=title,
+        description=description,
+        kind=kind,
+        channel=channel,
+        amount=_money(amount),
+        currency=(currency or "").strip().upper(),
+        status=status,
+        announced_on=announced_on,
+        confirmed_on=confirmed_on,
+        confirmed_at_meeting=confirmed_at_meeting,
+        source=source,
+        external_ref=external_ref or "",
+    )
+    if status == S.CONFIRMED and pledge.confirmed_on is None:
+        pledge.confirmed_on = (
+            timezone.localdate(confirmed_at_meeting.starts_at) if confirmed_at_meeting else timezone.localdate()
+        )
+    _check_meeting(pledge)
+    _apply_conversion(pledge, exchange_rate, exchange_rate_source)
+    _stamp_status(pledge, acting_user)
+    save_tracked(pledge, acting_user=acting_user)
+    if status == S.CONFIRMED:
+        _on_confirmed(pledge, acting_user)
+    return pledge
+
+
+@transaction.atomic
+def pledge_update(*, acting_user, pledge, version=None, **changes):
+    """Change a pledge's fields; the EUR value is recomputed when amount, currency or date change.
+
+    ``version`` is the version the user read: a stale one raises ConflictError.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    pledge = lock_current(pledge, version)
+    if pledge.status == S.WITHDRAWN:
+        raise ValidationError(_("A withdrawn pledge cannot be changed."))
+    explicit_rate = changes.pop("exchange_rate", None)
+    explicit_source = changes.pop("exchange_rate_source", None)
+    if "amount" in changes:
+        changes["amount"] = _money(changes["amount"])
+    if "currency" in changes:
+        changes["currency"] = (changes["currency"] or "").strip().upper()
+    if "external_ref" in changes:
+        changes["external_ref"] = changes["external_ref"] or ""
+    changed = {field for field, value in changes.items() if getattr(pledge, field) != value}
+    for field in changed:
+        setattr(pledge, field, changes[field])
+    money_changed = changed & {"amount", "currency", "announced_on"}
+    rate_given = explicit_rate is not None and Decimal(explicit_rate) != pledge.exchange_rate
+    if money_changed or rate_given:
+        if (
+            explicit_rate is None
+            and pledge.exchange_rate_source != "ECB"
+            and pledge.currency != "EUR"
+            and not (changed & {"currency", "announced_on"})
+        ):
+            # Same currency and date with an explicit rate: keep the user's rate for the new amount.
+            explicit_rate, explicit_source = pledge.exchange_rate, pledge.exchange_rate_source
+        _apply_conversion(pledge, explicit_rate, explicit_source or "")
+        changed |= {"amount_eur", "exchange_rate", "exchange_rate_date", "exchange_rate_source"}
+    if not changed:
+        return pledge
+    if pledge.amount < pledge.disbursed_amount:
+        raise ValidationError(
+            {
+                "amount": _("%(disbursed)s %(currency)s has already been disbursed; the pledge cannot be smaller.")
+                % {"disbursed": pledge.disbursed_amount, "currency": pledge.currency}
+            }
+        )
+    allocated = pledge.allocations.aggregate(total=Sum("amount_eur"))["total"] or Decimal(0)
+    if pledge.amount_eur < allocated:
+        raise ValidationError(
+            {
+                "amount": _(
+                    "%(allocated)s EUR of this pledge is allocated to priorities; reduce the allocations first."
+                )
+                % {"allocated": allocated}
+            }
+        )
+    if pledge.status == S.FULFILLED and pledge.amount > pledge.disbursed_amount:
+        pledge.status = S.DISBURSING
+        changed.add("status")
+    elif pledge.status == S.DISBURSING and pledge.amount == pledge.disbursed_amount:
+        pledge.status = S.FULFILLED
+        changed.add("status")
+    _check_meeting(pledge)
+    save_tracked(pledge, acting_user=acting_user, update_fields=changed)
+    return pledge
+
+
+@transaction.atomic
+def pledge_transition(*, acting_user, pledge, to_status, version=None, on_date=None, meeting=None):
+    """Move a pledge along its lifecycle: announce, confirm (optionally at a meeting) or withdraw."""
+    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    pledge = lock_current(pledge, version)
+    if to_status not in MANUAL_TRANSITIONS.get(pledge.status, set()):
+        if to_status in (S.DISBURSING, S.FULFILLED):
+            message = _("%(status)s follows from disbursements; record a disbursement instead.")
+        else:
+            message = _("A %(current)s pledge cannot become %(status)s.")
+        raise ValidationError({"status": message % {"status": to_status, "current": pledge.status}})
+    fields = {"status", "status_changed_at", "status_changed_by"}
+    if to_status == S.CONFIRMED:
+        if meeting is not None:
+            if meeting.coalition_id != pledge.coalition_id:
+                raise ValidationError({"confirmed_at_meeting": _("That meeting belongs to another coalition.")})
+            pledge.confirmed_at_meeting = meeting
+            fields.add("confirmed_at_meeting")
+        pledge.confirmed_on = on_date or (timezone.localdate(meeting.starts_at) if meeting else timezone.localdate())
+        if pledge.confirmed_on < pledge.announced_on:
+            raise ValidationError({"confirmed_on": _("A pledge cannot be confirmed before it was announced.")})
+        fields.add("confirmed_on")
+    if to_status == S.WITHDRAWN:
+        for allocation in pledge.allocations.all():
+            delete_tracked(allocation, acting_user=acting_user)
+    pledge.status = to_status
+    _stamp_status(pledge, acting_user)
+    save_tracked(pledge, acting_user=acting_user, update_fields=fields)
+    if to_status == S.CONFIRMED:
+        _on_confirmed(pledge, acting_user)
+    return pledge
+
+
+def pledge_announce(*, acting_user, pledge, version=None):
+    """Publish a draft pledge."""
+    return pledge_transition(acting_user=acting_user, pledge=pledge, to_status=S.ANNOUNCED, version=version)
+
+
+def pledge_confirm(*, acting_user, pledge, version=None, on_date=None, meeting=None):
+    """Confirm a pledge, recording the date and the meeting that confirmed it."""
+    return pledge_transition(
+        acting_user=acting_user, pledge=pledge, to_status=S.CONFIRMED, version=version, on_date=on_date, meeting=meeting
+    )
+
+
+def pledge_withdraw(*, acting_user, pledge, version=None):
+    """Withdraw a pledge (any state before fulfilled); its allocations are released."""
+    return pledge_transition(acting_user=acting_user, pledge=pledge, to_status=S.WITHDRAWN, version=version)
+
+
+@transaction.atomic
+def pledge_delete(*, acting_user, pledge, version=None):
+    """Delete a pledge entered by mistake: only one nothing has been disbursed against."""
+    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    pledge = lock_current(pledge, version)
+    if pledge.disbursed_amount > 0 or pledge.disbursements.exists():
+        raise ValidationError(_("Money has been disbursed against this pledge: withdraw it instead of deleting it."))
+    for allocation in pledge.allocations.all():
+        delete_tracked(allocation, acting_user=acting_user)
+    delete_tracked(pledge, acting_user=acting_user)
