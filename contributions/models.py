@@ -91,8 +91,10 @@ class Pledge(models.Model):
     exchange_rate = models.DecimalField(_("exchange rate (units per EUR)"), **RATE)
     exchange_rate_date = models.DateField(_("exchange rate date"))
     exchange_rate_source = models.CharField(_("exchange rate source"), max_length=200, default="ECB")
-    # Kept by disbursement_record under a row lock, so lists and dashboards need no per-row sum.
+    # Kept by the disbursement services under a row lock (the EUR figure at the pledge's own rate),
+    # so lists and dashboards sum stored columns instead of joining every disbursement.
     disbursed_amount = models.DecimalField(_("disbursed amount"), default=0, **MONEY)
+    disbursed_eur = models.DecimalField(_("disbursed (EUR)"), default=0, **MONEY)
     decisions = models.ManyToManyField(Decision, blank=True, related_name="pledges", verbose_name=_("decisions"))
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     status_changed_by = models.ForeignKey(

@@ -30,6 +30,17 @@ def to_eur(amount, rate):
     return (Decimal(amount) / Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def part_in_eur(part, *, whole, whole_eur, rate):
+    """The EUR value of ``part`` of an amount ``whole`` worth ``whole_eur`` at ``rate``.
+
+    The whole is worth exactly its stored EUR value, so a fully disbursed pledge's parts add up to it
+    whatever the rounding of each part.
+    """
+    if part == whole:
+        return whole_eur
+    return min(to_eur(part, rate), whole_eur)
+
+
 def published_rate(currency, on_date):
     """The ExchangeRate of ``on_date`` or the last one published within MAX_RATE_AGE before it."""
     from contributions.models import ExchangeRate

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from contributions.models import Disbursement, Pledge
+from contributions.rates import part_in_eur
 from contributions.services.pledges import _money
 
 S = Pledge.Status
@@ -45,8 +46,11 @@ def _refresh_pledge(pledge, acting_user):
         status = S.DISBURSING
     else:
         status = S.FULFILLED
-    fields = {"disbursed_amount"}
+    fields = {"disbursed_amount", "disbursed_eur"}
     pledge.disbursed_amount = total
+    pledge.disbursed_eur = part_in_eur(
+        total, whole=pledge.amount, whole_eur=pledge.amount_eur, rate=pledge.exchange_rate
+    )
     if status != pledge.status:
         pledge.status = status
         pledge.status_changed_at = timezone.now()

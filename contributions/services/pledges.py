@@ -12,7 +12,7 @@ from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from coalition.models import Membership
 from contributions.models import Pledge
-from contributions.rates import convert
+from contributions.rates import convert, part_in_eur
 from contributions.signals import pledge_confirmed
 
 S = Pledge.Status
@@ -199,6 +199,11 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
             explicit_rate, explicit_source = pledge.exchange_rate, pledge.exchange_rate_source
         _apply_conversion(pledge, explicit_rate, explicit_source or "")
         changed |= {"amount_eur", "exchange_rate", "exchange_rate_date", "exchange_rate_source"}
+        if pledge.disbursed_amount:
+            pledge.disbursed_eur = part_in_eur(
+                pledge.disbursed_amount, whole=pledge.amount, whole_eur=pledge.amount_eur, rate=pledge.exchange_rate
+            )
+            changed.add("disbursed_eur")
     if not changed:
         return pledge
     if pledge.amount < pledge.disbursed_amount:
