@@ -1,0 +1,48 @@
+"""Filters shared by the HTML lists and the API viewsets, so UI filters and API parameters never drift."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from coalition.models import Coalition, Member
+
+
+class UpdatedSinceMixin(django_filters.FilterSet):
+    """``updated_since`` (ISO datetime): what changed since a partner's last pull."""
+
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601 date-time)")
+    )
+
+
+def search_filter(*fields):
+    """A ``q`` filter matching any of ``fields`` (case-insensitive substring)."""
+
+    def apply(queryset, name, value):
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": value.strip()})
+        return queryset.filter(condition)
+
+    return django_filters.CharFilter(method=apply, label=_("Search"))
+
+
+class CoalitionFilterSet(django_filters.FilterSet):
+    q = search_filter("name", "slug", "description")
+
+    class Meta:
+        model = Coalition
+        fields = ["slug"]
+
+
+class MemberFilterSet(django_filters.FilterSet):
+    coalition = django_filters.CharFilter(
+        field_name="memberships__coalition__slug", label=_("Coalition (slug)"), distinct=True
+    )
+    kind = django_filters.ChoiceFilter(choices=Member.Kind.choices, label=_("Kind"))
+    q = search_filter("code", "name")
+    ordering = django_filters.OrderingFilter(fields=(("code", "code"), ("name", "name")))
+
+    class Meta:
+        model = Member
+        fields = ["code", "kind"]

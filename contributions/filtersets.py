@@ -1,0 +1,106 @@
+"""Filter sets for pledges, disbursements, priorities, allocations and rates (HTML and API alike)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from coalition.filtersets import UpdatedSinceMixin, search_filter
+from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
+
+
+class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """``member=EE,LU`` or ``currency=EUR,USD``: one or more codes, comma-separated."""
+
+
+class PledgeFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    member = CodeListFilter(field_name="member__code", label=_("Member codes (comma-separated)"))
+    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"))
+    kind = django_filters.ChoiceFilter(choices=Pledge.Kind.choices, label=_("Kind"))
+    channel = django_filters.ChoiceFilter(choices=Pledge.Channel.choices, label=_("Channel"))
+    currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
+    announced_after = django_filters.DateFilter(
+        field_name="announced_on", lookup_expr="gte", label=_("Announced on or after")
+    )
+    announced_before = django_filters.DateFilter(
+        field_name="announced_on", lookup_expr="lte", label=_("Announced on or before")
+    )
+    confirmed_after = django_filters.DateFilter(
+        field_name="confirmed_on", lookup_expr="gte", label=_("Confirmed on or after")
+    )
+    confirmed_before = django_filters.DateFilter(
+        field_name="confirmed_on", lookup_expr="lte", label=_("Confirmed on or before")
+    )
+    confirmed_at_meeting = django_filters.NumberFilter(field_name="confirmed_at_meeting_id", label=_("Meeting"))
+    min_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="gte", label=_("Min EUR"))
+    max_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="lte", label=_("Max EUR"))
+    external_ref = django_filters.CharFilter(label=_("External reference"))
+    q = search_filter("title", "description", "external_ref", "member__name", "member__code")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("announced_on", "announced_on"),
+            ("confirmed_on", "confirmed_on"),
+            ("amount_eur", "amount_eur"),
+            ("amount", "amount"),
+            ("member__code", "member"),
+            ("status", "status"),
+            ("title", "title"),
+            ("updated_at", "updated_at"),
+            ("id", "id"),
+        ),
+        label=_("Order by"),
+    )
+
+    class Meta:
+        model = Pledge
+        fields = []
+
+
+class DisbursementFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
+    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    pledge = django_filters.NumberFilter(field_name="pledge_id", label=_("Pledge"))
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
+    q = search_filter("reference", "note", "pledge__title")
+    ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("amount", "amount"), ("id", "id")))
+
+    class Meta:
+        model = Disbursement
+        fields = []
+
+
+class PriorityFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    status = django_filters.MultipleChoiceFilter(choices=PriorityPurchase.Status.choices, label=_("Status"))
+    category = django_filters.CharFilter(lookup_expr="iexact", label=_("Category"))
+    q = search_filter("title", "description", "category")
+    ordering = django_filters.OrderingFilter(
+        fields=(("rank", "rank"), ("estimated_cost_eur", "estimated_cost_eur"), ("title", "title"), ("id", "id"))
+    )
+
+    class Meta:
+        model = PriorityPurchase
+        fields = []
+
+
+class AllocationFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
+    pledge = django_filters.NumberFilter(field_name="pledge_id", label=_("Pledge"))
+    priority = django_filters.NumberFilter(field_name="priority_id", label=_("Priority purchase"))
+    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    ordering = django_filters.OrderingFilter(fields=(("amount_eur", "amount_eur"), ("id", "id")))
+
+    class Meta:
+        model = Allocation
+        fields = []
+
+
+class ExchangeRateFilterSet(django_filters.FilterSet):
+    currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("On or after"))
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("On or before"))
+    ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("currency", "currency")))
+
+    class Meta:
+        model = ExchangeRate
+        fields = []

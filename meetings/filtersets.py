@@ -1,0 +1,47 @@
+"""Filter sets for meetings, decisions and action items (HTML and API alike)."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from coalition.filtersets import UpdatedSinceMixin, search_filter
+from meetings.models import ActionItem, Decision, Meeting
+
+
+class MeetingFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
+    status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
+    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("From"))
+    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lte", label=_("Until"))
+    q = search_filter("title", "location")
+    ordering = django_filters.OrderingFilter(fields=(("starts_at", "starts_at"), ("title", "title"), ("id", "id")))
+
+    class Meta:
+        model = Meeting
+        fields = []
+
+
+class DecisionFilterSet(django_filters.FilterSet):
+    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("Meeting"))
+    kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices, label=_("Kind"))
+    q = search_filter("text")
+    ordering = django_filters.OrderingFilter(fields=(("created_at", "created_at"), ("id", "id")))
+
+    class Meta:
+        model = Decision
+        fields = []
+
+
+class ActionItemFilterSet(UpdatedSinceMixin):
+    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("Meeting"))
+    owner = django_filters.CharFilter(field_name="owner__code", label=_("Owner (member code)"))
+    status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
+    q = search_filter("text")
+    ordering = django_filters.OrderingFilter(fields=(("due_on", "due_on"), ("id", "id")))
+
+    class Meta:
+        model = ActionItem
+        fields = []

@@ -1,0 +1,214 @@
+"""The coalition's figures: one selector behind the dashboard, the summary endpoint and the digest,
+so the three can never disagree. A fixed number of aggregate queries whatever the row count."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from contributions.models import Pledge, PriorityPurchase
+from contributions.selectors import coverage, with_coverage
+
+ZERO = Decimal("0.00")
+S = Pledge.Status
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    status: str
+    label: str
+    count: int
+    amount_eur: Decimal
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    code: str
+    name: str
+    kind: str
+    total_eur: Decimal
+    confirmed_eur: Decimal
+    disbursed_eur: Decimal
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: date
+    announced_eur: Decimal
+    confirmed_eur: Decimal
+    cumulative_total_eur: Decimal
+    cumulative_confirmed_eur: Decimal
+
+
+@dataclass(frozen=True)
+class PriorityRow:
+    id: int
+    rank: int
+    title: str
+    status: str
+    category: str
+    estimated_cost_eur: Decimal
+    allocated_eur: Decimal
+    coverage: Decimal
+    gap_eur: Decimal
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a coalition has pledged, confirmed and disbursed, against its target and priorities."""
+
+    coalition: str
+    target_eur: Decimal | None
+    total_eur: Decimal
+    confirmed_eur: Decimal
+    announced_eur: Decimal
+    disbursed_eur: Decimal
+    gap_eur: Decimal | None
+    progress: Decimal | None
+    pledge_count: int
+    by_status: list[StatusRow] = field(default_factory=list)
+    by_member: list[MemberRow] = field(default_factory=list)
+    by_month: list[MonthRow] = field(default_factory=list)
+    priorities: list[PriorityRow] = field(default_factory=list)
+
+    def as_dict(self):
+        return asdict(self)
+
+    @property
+    def unfunded_priorities(self):
+        return [row for row in self.priorities if row.gap_eur > 0]
+
+
+def _sum(column, condition=None):
+    return Sum(column, filter=condition, default=ZERO)
+
+
+def summary_pledges(coalition, *, date_from=None, date_to=None, statuses=None):
+    """The pledges a summary counts from: published ones (never drafts), optionally filtered by the
+    announcement period and by status."""
+    queryset = Pledge.objects.filter(coalition=coalition).exclude(status=S.DRAFT)
+    if date_from:
+        queryset = queryset.filter(announced_on__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(announced_on__lte=date_to)
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    return queryset
+
+
+def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None):
+    """The dashboard's figures for ``coalition`` (four aggregate queries)."""
+    pledges = summary_pledges(coalition, date_from=date_from, date_to=date_to, statuses=statuses)
+    counted = Q(status__in=Pledge.COUNTED)
+    confirmed = Q(status__in=Pledge.CONFIRMED_STATUSES)
+
+    status_rows = {
+        row["status"]: row
+        for row in pledges.values("status").annotate(count=Count("pk"), amount=_sum("amount_eur")).order_by()
+    }
+    by_status = [
+        StatusRow(
+            status=value,
+            label=str(label),
+            count=status_rows.get(value, {}).get("count", 0),
+            amount_eur=status_rows.get(value, {}).get("amount", ZERO),
+        )
+        for value, label in S.choices
+        if value != S.DRAFT
+    ]
+    amounts = {row.status: row.amount_eur for row in by_status}
+    total = sum((amounts[s] for s in Pledge.COUNTED), ZERO)
+    confirmed_total = sum((amounts[s] for s in Pledge.CONFIRMED_STATUSES), ZERO)
+    disbursed = pledges.filter(counted).aggregate(total=_sum("disbursed_eur"))["total"]
+
+    member_rows = (
+        pledges.filter(counted)
+        .values("member__code", "member__name", "member__kind")
+        .annotate(total=_sum("amount_eur"), confirmed=_sum("amount_eur", confirmed), disbursed=_sum("disbursed_eur"))
+        .order_by("-total", "member__name")
+    )
+    by_member = [
+        MemberRow(
+            code=row["member__code"],
+            name=row["member__name"],
+            kind=row["member__kind"],
+            total_eur=row["total"],
+            confirmed_eur=row["confirmed"],
+            disbursed_eur=row["disbursed"],
+            share=coverage(row["total"], total),
+        )
+        for row in member_rows
+    ]
+
+    by_month = _by_month(pledges.filter(counted), confirmed)
+
+    priority_rows = with_coverage(
+        PriorityPurchase.objects.filter(coalition=coalition).exclude(status=PriorityPurchase.Status.DROPPED)
+    ).order_by("rank", "pk")
+    priorities = [
+        PriorityRow(
+            id=p.pk,
+            rank=p.rank,
+            title=p.title,
+            status=p.status,
+            category=p.category,
+            estimated_cost_eur=p.estimated_cost_eur,
+            allocated_eur=p.allocated_eur,
+            coverage=coverage(p.allocated_eur, p.estimated_cost_eur),
+            gap_eur=p.gap_eur,
+        )
+        for p in priority_rows
+    ]
+
+    target = coalition.target_eur
+    return Summary(
+        coalition=coalition.slug,
+        target_eur=target,
+        total_eur=total,
+        confirmed_eur=confirmed_total,
+        announced_eur=amounts[S.ANNOUNCED],
+        disbursed_eur=disbursed,
+        gap_eur=max(target - confirmed_total, ZERO) if target else None,
+        progress=coverage(confirmed_total, target) if target else None,
+        pledge_count=sum(row.count for row in by_status if row.status in Pledge.COUNTED),
+        by_status=by_status,
+        by_member=by_member,
+        by_month=by_month,
+        priorities=priorities,
+    )
+
+
+def _by_month(pledges, confirmed):
+    """New pledges by month announced and confirmations by month confirmed, with running totals."""
+    announced = {
+        row["month"]: row["amount"]
+        for row in pledges.annotate(month=TruncMonth("announced_on"))
+        .values("month")
+        .annotate(amount=_sum("amount_eur"))
+        .order_by()
+    }
+    confirmations = {
+        row["month"]: row["amount"]
+        for row in pledges.filter(confirmed, confirmed_on__isnull=False)
+        .annotate(month=TruncMonth("confirmed_on"))
+        .values("month")
+        .annotate(amount=_sum("amount_eur"))
+        .order_by()
+    }
+    rows, running_total, running_confirmed = [], ZERO, ZERO
+    for month in sorted({*announced, *confirmations}):
+        running_total += announced.get(month, ZERO)
+        running_confirmed += confirmations.get(month, ZERO)
+        rows.append(
+            MonthRow(
+                month=month,
+                announced_eur=announced.get(month, ZERO),
+                confirmed_eur=confirmations.get(month, ZERO),
+                cumulative_total_eur=running_total,
+                cumulative_confirmed_eur=running_confirmed,
+            )
+        )
+    return rows
