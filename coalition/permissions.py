@@ -144,6 +144,18 @@ def can_export(user, coalition):
     return can_read_coalition(user, coalition)
 
 
+def can_read_any_coalition(user):
+    """Whether the portal's coalition pages have anything for this user (a role in some coalition)."""
+    a = actor(user)
+    return a.is_superuser or (bool(a.roles) and bool(a.coalition_ids))
+
+
+def can_manage_any_coalition(user):
+    """Whether the user is the secretariat of at least one coalition (shows the "new" forms)."""
+    a = actor(user)
+    return a.is_superuser or (SECRETARIAT in a.roles and bool(a.coalition_ids))
+
+
 # --- Enforcement (services) ----------------------------------------------------------------------
 
 
@@ -222,6 +234,19 @@ def visible_by_coalition(user, queryset, field="coalition"):
     return _scope_by_coalition(user, queryset, field)
 
 
+def managed_coalitions(user, queryset=None):
+    """The coalitions whose secretariat the user is (choices of the secretariat's forms)."""
+    from coalition.models import Coalition
+
+    queryset = Coalition.objects.all() if queryset is None else queryset
+    a = actor(user)
+    if a.is_superuser:
+        return queryset
+    if SECRETARIAT not in a.roles:
+        return queryset.none()
+    return queryset.filter(pk__in=a.coalition_ids)
+
+
 # --- Permission-checked fetches (views and API) --------------------------------------------------
 
 
@@ -233,6 +258,35 @@ def pledge_for_view(user, pk, queryset=None):
         return visible_pledges(user, queryset).get(pk=int(pk))
     except (Pledge.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(_("No such pledge.")) from exc
+
+
+def record_for_view(user, queryset, pk, field="coalition", lookup="pk"):
+    """A coalition-owned record (meeting, priority, ...) the user may read; 404 otherwise."""
+    try:
+        return visible_by_coalition(user, queryset, field).get(**{lookup: pk})
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such record.")) from exc
+
+
+def record_for_manage(user, queryset, pk, field="coalition", lookup="pk"):
+    """A coalition-owned record the user may read and manage: 404 if hidden, 403 if read-only."""
+    record = record_for_view(user, queryset, pk, field, lookup)
+    *path, last = field.split("__")
+    owner = record
+    for part in path:
+        owner = getattr(owner, part)
+    ensure_can_manage(user, getattr(owner, f"{last}_id"))
+    return record
+
+
+def member_for_view(user, code, queryset=None):
+    """A member of one of the user's coalitions, by code; 404 otherwise."""
+    from coalition.models import Member
+
+    try:
+        return visible_members(user, queryset).get(code=str(code).upper())
+    except Member.DoesNotExist as exc:
+        raise Http404(_("No such member.")) from exc
 
 
 def pledge_for_edit(user, pk, queryset=None):
