@@ -21,6 +21,7 @@ from contributions.services.priorities import (
     priority_transition,
     priority_update,
 )
+from contributions.services.rates import exchange_rates_import
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -30,6 +31,7 @@ __all__ = [
     "disbursement_delete",
     "disbursement_record",
     "disbursement_update",
+    "exchange_rates_import",
     "pledge_announce",
     "pledge_confirm",
     "pledge_create",
