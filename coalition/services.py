@@ -37,10 +37,12 @@ def member_create(*, acting_user, code, name, kind=Member.Kind.COUNTRY):
 def membership_set(*, acting_user, coalition, member, role=Membership.Role.MEMBER, since=None):
     """Seat a member in a coalition, or change its role there."""
     permissions.ensure_can_manage(acting_user, coalition)
-    membership, _created = Membership.objects.select_for_update().get_or_create(
-        coalition=coalition, member=member, defaults={"role": role, "since": since}
-    )
-    if (membership.role, membership.since) != (role, since or membership.since):
+    membership = Membership.objects.select_for_update().filter(coalition=coalition, member=member).first()
+    if membership is None:
+        membership = Membership(coalition=coalition, member=member, role=role, since=since)
+        membership.full_clean()
+        membership.save()
+    elif (membership.role, membership.since) != (role, since or membership.since):
         membership.role, membership.since = role, since or membership.since
         membership.full_clean()
         membership.save(update_fields=["role", "since"])

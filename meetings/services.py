@@ -62,8 +62,10 @@ def meeting_update(*, acting_user, meeting, version=None, **changes):
     changed = {field for field, value in changes.items() if getattr(meeting, field) != value}
     if not changed:
         return meeting
-    if meeting.minutes_status == Meeting.MinutesStatus.APPROVED and "minutes" in changed:
-        raise ValidationError({"minutes": _("The minutes are approved and can no longer be changed.")})
+    if meeting.minutes_status == Meeting.MinutesStatus.APPROVED and changed & {"minutes", "minutes_status"}:
+        # Reopening approved minutes would let them be rewritten after the fact.
+        field = "minutes" if "minutes" in changed else "minutes_status"
+        raise ValidationError({field: _("The minutes are approved and can no longer be changed.")})
     if changes.get("minutes_status") == Meeting.MinutesStatus.APPROVED and meeting.status != M.HELD:
         raise ValidationError({"minutes_status": _("Minutes are approved after the meeting is held.")})
     for field in changed:

@@ -175,6 +175,7 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
     pledge = lock_current(pledge, version)
     if pledge.status == S.WITHDRAWN:
         raise ValidationError(_("A withdrawn pledge cannot be changed."))
+    previous_status = pledge.status
     explicit_rate = changes.pop("exchange_rate", None)
     explicit_source = changes.pop("exchange_rate_source", None)
     if "amount" in changes:
@@ -225,10 +226,11 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
         )
     if pledge.status == S.FULFILLED and pledge.amount > pledge.disbursed_amount:
         pledge.status = S.DISBURSING
-        changed.add("status")
     elif pledge.status == S.DISBURSING and pledge.amount == pledge.disbursed_amount:
         pledge.status = S.FULFILLED
-        changed.add("status")
+    if pledge.status != previous_status:
+        _stamp_status(pledge, acting_user)
+        changed |= {"status", "status_changed_at", "status_changed_by"}
     _check_meeting(pledge)
     save_tracked(pledge, acting_user=acting_user, update_fields=changed)
     return pledge

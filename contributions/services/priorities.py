@@ -145,7 +145,11 @@ def priority_delete(*, acting_user, priority, version=None):
     priority = lock_current(priority, version)
     if priority.allocations.exists():
         raise ValidationError(_("Pledges are allocated to this priority: drop it instead of deleting it."))
+    was_active = priority.status in PriorityPurchase.ACTIVE
     delete_tracked(priority, acting_user=acting_user)
+    if was_active:
+        # Close the gap, as dropping does, so active ranks stay 1..n.
+        _renumber(priority.coalition_id, [p.pk for p in _active(priority.coalition_id).order_by("rank")], acting_user)
 
 
 @transaction.atomic
