@@ -1,0 +1,76 @@
+"""/health/: the database and the cache/broker, 200 when all answer, 503 naming what does not."""
+
+import os
+
+import pytest
+
+from coalition import views
+
+
+def test_health_is_ok_without_a_broker_and_says_tasks_run_in_process(db, client, settings):
+    settings.REDIS_URL = ""
+
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "not configured (tasks run in-process)"},
+    }
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_health_fails_when_the_broker_does_not_answer(db, client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["broker"].startswith("error: ")
+
+
+def test_health_fails_when_the_database_does_not_answer(db, client, settings, monkeypatch):
+    settings.REDIS_URL = ""
+
+    def broken_database():
+        raise ConnectionError("connection refused")
+
+    monkeypatch.setattr(views, "HEALTH_CHECKS", [("database", broken_database), ("broker", views.check_broker)])
+
+    response = client.get("/health/")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": "error: ConnectionError: connection refused",
+        "broker": "not configured (tasks run in-process)",
+    }
+
+
+def test_a_check_appended_to_health_checks_is_reported(db, client, settings, monkeypatch):
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(views, "HEALTH_CHECKS", [*views.HEALTH_CHECKS, ("worker", lambda: "ok")])
+
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["worker"] == "ok"
+
+
+@pytest.mark.redis
+def test_health_pings_redis_when_configured(db, client, settings):
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+
+    response = client.get("/health/")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+@pytest.mark.postgres
+def test_health_database_check_runs_on_postgresql(db, client, settings):
+    settings.REDIS_URL = ""
+
+    assert client.get("/health/").json()["checks"]["database"] == "ok"
