@@ -3,11 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coalition import views
+from coalition import member_views, views
+from meetings import views as meeting_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
+    path("priorities/", include("contributions.urls_priorities")),
+    path("meetings/", include("meetings.urls")),
+    path("coalitions/<slug:slug>/calendar.ics", meeting_views.calendar_ics, name="coalition_calendar"),
+    path("members/<str:code>/", member_views.member_detail, name="member_detail"),
 ]

@@ -1,0 +1,1 @@
+"""Web views of the contributions app: pledges (pledges.py), priority purchases (priorities.py)."""

@@ -1,0 +1,138 @@
+"""The secretariat's meeting forms: plan and edit a meeting, attendance, agenda, decisions, action items."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coalition import permissions
+from coalition.models import Member
+from coalition.webforms import DATETIME_INPUT_FORMATS, DateInput, DateTimeInput
+from meetings.models import ActionItem, Attendance, Decision, Meeting
+
+
+def _datetime_field(label, required=True):
+    return forms.DateTimeField(
+        label=label, required=required, widget=DateTimeInput(), input_formats=DATETIME_INPUT_FORMATS
+    )
+
+
+def coalition_members(coalition_id):
+    """The members seated in the coalition (the choices of attendance and action item owners)."""
+    return Member.objects.filter(memberships__coalition_id=coalition_id).order_by("name")
+
+
+class MeetingFieldsMixin(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Meeting.Kind.choices)
+    starts_at = _datetime_field(_("Starts at"))
+    ends_at = _datetime_field(_("Ends at"), required=False)
+    location = forms.CharField(label=_("Location"), max_length=200, required=False)
+    online = forms.BooleanField(label=_("Online"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at < starts_at:
+            self.add_error("ends_at", _("A meeting cannot end before it starts."))
+        return cleaned
+
+
+class MeetingCreateForm(MeetingFieldsMixin):
+    coalition = forms.ModelChoiceField(label=_("Coalition"), queryset=None)
+    field_order = ["coalition", "title", "kind", "starts_at", "ends_at", "location", "online"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        coalitions = permissions.managed_coalitions(user)
+        self.fields["coalition"].queryset = coalitions
+        if len(coalitions) == 1:
+            self.fields["coalition"].initial = coalitions[0].pk
+
+
+class MeetingEditForm(MeetingFieldsMixin):
+    minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    minutes_status = forms.ChoiceField(label=_("Minutes status"), choices=Meeting.MinutesStatus.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
+
+    @classmethod
+    def initial_for(cls, meeting):
+        initial = {name: getattr(meeting, name) for name in cls.FIELDS}
+        for name in ("starts_at", "ends_at"):
+            if initial[name] is not None:
+                initial[name] = timezone.localtime(initial[name])
+        initial["version"] = meeting.version
+        return initial
+
+
+class VersionForm(forms.Form):
+    """Mark held, cancel: the version the user read, so a stale click is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AttendanceForm(forms.Form):
+    member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
+    role = forms.ChoiceField(label=_("Role"), choices=Attendance.Role.choices, initial=Attendance.Role.PARTICIPANT)
+    status = forms.ChoiceField(label=_("Attendance"), choices=Attendance.Status.choices)
+    delegates = forms.CharField(
+        label=_("Delegates"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Names and titles, one a line. Personal data: shown only inside the coalition."),
+    )
+
+    def __init__(self, *args, meeting, user=None, **kwargs):
+        super().__init__(*args, prefix="attendance", **kwargs)
+        self.fields["member"].queryset = coalition_members(meeting.coalition_id)
+
+
+class AgendaItemForm(forms.Form):
+    title = forms.CharField(label=_("Agenda item"), max_length=300)
+    order = forms.IntegerField(
+        label=_("Number"), min_value=1, required=False, help_text=_("Leave empty to add it at the end.")
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.CharField(label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, meeting=None, user=None, **kwargs):
+        super().__init__(*args, prefix="agenda", **kwargs)
+
+
+class PledgeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.member.code}: {obj.title}"
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Decision.Kind.choices, initial=Decision.Kind.OTHER)
+    pledges = PledgeChoiceField(label=_("Pledges it concerns"), queryset=None, required=False)
+    priorities = forms.ModelMultipleChoiceField(label=_("Priorities it concerns"), queryset=None, required=False)
+
+    def __init__(self, *args, meeting, user, **kwargs):
+        super().__init__(*args, prefix="decision", **kwargs)
+        # Reverse relations: the meetings app reads pledges and priorities without importing them.
+        self.fields["pledges"].queryset = (
+            permissions.visible_pledges(user, meeting.coalition.pledges.all())
+            .exclude(status="draft")
+            .select_related("member")
+            .order_by("member__code", "title")
+        )
+        self.fields["priorities"].queryset = meeting.coalition.priorities.order_by("rank", "pk")
+
+
+class ActionItemForm(forms.Form):
+    text = forms.CharField(label=_("Action item"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Member.objects.none(), required=False)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
+
+    def __init__(self, *args, meeting, user=None, **kwargs):
+        super().__init__(*args, prefix="action", **kwargs)
+        self.fields["owner"].queryset = coalition_members(meeting.coalition_id)
+
+
+class ActionItemStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ActionItem.Status.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput)
