@@ -176,3 +176,12 @@ def test_demo_users_can_log_in(demo, client):
         assert client.login(username=username, password=DEMO_PASSWORD), username
         client.logout()
     assert get_user_model().objects.get(username="admin").is_superuser
+
+
+def test_load_demo_refuses_production_without_flag(settings):
+    """With DEBUG off the demo's published passwords must not land in a real database by accident."""
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--allow-production"):
+        call_command("load_demo")

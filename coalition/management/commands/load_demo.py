@@ -1,6 +1,7 @@
 """python manage.py load_demo: the IT Coalition demo, idempotent, then the demo logins."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from coalition.demo import load_demo
 from coalition.demo.data import SLUG
@@ -12,7 +13,19 @@ class Command(BaseCommand):
         "accounts with a published password. Running it again changes nothing. Not for production."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load even with DEBUG off (the demo accounts have a published password).",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "DEBUG is off: this looks like a production database, and the demo creates accounts with a "
+                "published password. Pass --allow-production if you really mean it (a staging demo, say)."
+            )
         result = load_demo()
         made = ", ".join(f"{count} {kind}" for kind, count in result.created.items() if count)
         if made:
