@@ -1,16 +1,13 @@
 """Allocations: parts of a pledge's EUR value earmarked for priority purchases."""
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from contributions.models import Allocation, Pledge, PriorityPurchase
-from contributions.services.pledges import _money
+from contributions.services.pledges import _money, _total
 
 #: Pledges whose money can be earmarked: published and not withdrawn.
 ALLOCATABLE = (Pledge.Status.ANNOUNCED, Pledge.Status.CONFIRMED, Pledge.Status.DISBURSING, Pledge.Status.FULFILLED)
@@ -32,9 +29,7 @@ def allocation_set(*, acting_user, pledge, priority, amount_eur, note="", versio
     if pledge.status not in ALLOCATABLE:
         raise ValidationError({"pledge": _("A %(status)s pledge cannot be allocated.") % {"status": pledge.status}})
     existing = Allocation.objects.filter(pledge=pledge, priority=priority).first()
-    others = Allocation.objects.filter(pledge=pledge).exclude(priority=priority).aggregate(total=Sum("amount_eur"))[
-        "total"
-    ] or Decimal(0)
+    others = _total(Allocation.objects.filter(pledge=pledge).exclude(priority=priority), "amount_eur")
     if others + amount_eur > pledge.amount_eur:
         raise ValidationError(
             {

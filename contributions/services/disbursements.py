@@ -1,11 +1,8 @@
 """Disbursements: money paid against a pledge. The pledge's running total and its disbursing /
 fulfilled status follow from them, under a lock on the pledge row."""
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,7 +10,7 @@ from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from contributions.models import Disbursement, Pledge
 from contributions.rates import part_in_eur
-from contributions.services.pledges import _money
+from contributions.services.pledges import _money, _total
 
 S = Pledge.Status
 #: A pledge takes disbursements once confirmed, and until it is fulfilled.
@@ -22,7 +19,7 @@ ACCEPTS_DISBURSEMENTS = (S.CONFIRMED, S.DISBURSING)
 
 def _refresh_pledge(pledge, acting_user):
     """Recompute the pledge's disbursed total and the status that follows from it."""
-    total = pledge.disbursements.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    total = _total(pledge.disbursements.all(), "amount")
     if total > pledge.amount:
         raise ValidationError(
             {

@@ -62,6 +62,12 @@ def _money(value, field="amount"):
     return value
 
 
+def _total(queryset, field):
+    """The sum of a money column, in cents: SQLite sums decimals as floats (999.990000000000), which
+    would fail the two-places check on save and blur comparisons with the pledge's amount."""
+    return (queryset.aggregate(total=Sum(field))["total"] or Decimal(0)).quantize(Decimal("0.01"))
+
+
 def _check_member_in_coalition(coalition, member):
     if not Membership.objects.filter(coalition=coalition, member=member).exists():
         raise ValidationError(
@@ -214,7 +220,7 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
                 % {"disbursed": pledge.disbursed_amount, "currency": pledge.currency}
             }
         )
-    allocated = pledge.allocations.aggregate(total=Sum("amount_eur"))["total"] or Decimal(0)
+    allocated = _total(pledge.allocations.all(), "amount_eur")
     if pledge.amount_eur < allocated:
         raise ValidationError(
             {
