@@ -1,7 +1,9 @@
 """Root URLs: the web portal, the admin, the API and the health check."""
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from coalition import member_views, views
 from meetings import views as meeting_views
@@ -9,10 +11,11 @@ from meetings import views as meeting_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", views.health, name="health"),
     path("priorities/", include("contributions.urls_priorities")),
     path("meetings/", include("meetings.urls")),
     path("coalitions/<slug:slug>/calendar.ics", meeting_views.calendar_ics, name="coalition_calendar"),
     path("members/<str:code>/", member_views.member_detail, name="member_detail"),
+    path("", include("reports.urls")),
 ]

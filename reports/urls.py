@@ -1,0 +1,11 @@
+"""URLs of the dashboards and their exports, mounted at the site root."""
+
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
