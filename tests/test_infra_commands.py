@@ -1,0 +1,214 @@
+"""The Makefile and .ci/run: the commands a newcomer and CI rely on do what the README says.
+
+`make` runs here against a stand-in virtualenv whose python, ruff and pytest only record how they
+were called, so the tests check the order and the exit codes without installing anything.
+"""
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> "{log}"
+case "$(basename "$0") $*" in
+  "pytest"*) exit {pytest_status} ;;
+esac
+exit 0
+"""
+
+
+@pytest.fixture
+def fake_venv(tmp_path):
+    """A VENV whose tools log their arguments; install stamps newer than the requirements files."""
+
+    def make(pytest_status=0):
+        venv = tmp_path / "venv"
+        (venv / "bin").mkdir(parents=True, exist_ok=True)
+        log = tmp_path / "calls.log"
+        for tool in ("python", "ruff", "pytest", "celery"):
+            path = venv / "bin" / tool
+            path.write_text(STUB.format(log=log, pytest_status=pytest_status))
+            path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        for stamp in (".installed", ".installed-dev"):
+            (venv / stamp).touch()
+        return venv, log
+
+    return make
+
+
+def run_make(*args, venv, env=None):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("MAKE")}
+    environment.update(env or {})
+    return subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def calls(log):
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_make_test_runs_check_makemigrations_ruff_then_pytest(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("test", "PYTEST_ARGS=-x tests/coalition", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    steps = [call for call in calls(log) if "compilemessages" not in call]
+    assert steps == [
+        "python manage.py check",
+        "python manage.py makemigrations --check --dry-run",
+        "ruff check .",
+        "pytest -x tests/coalition",
+    ]
+
+
+def test_make_test_passes_database_and_redis_urls_through(fake_venv, tmp_path):
+    venv, log = fake_venv()
+    seen = tmp_path / "env.log"
+    pytest_stub = venv / "bin" / "pytest"
+    pytest_stub.write_text(f'#!/bin/sh\necho "$DATABASE_URL $REDIS_URL" > "{seen}"\n')
+
+    result = run_make(
+        "test",
+        venv=venv,
+        env={"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x", "REDIS_URL": "redis://127.0.0.1:6379/3"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text().split() == ["postgres://postgres@127.0.0.1:5432/x", "redis://127.0.0.1:6379/3"]
+    assert "database: postgres" in result.stdout, "make test says which database it runs on"
+
+
+def test_make_test_fails_loudly_when_pytest_collects_nothing(fake_venv):
+    venv, _log = fake_venv(pytest_status=5)
+
+    result = run_make("test", venv=venv)
+
+    assert result.returncode != 0
+    assert "collected no tests (exit 5)" in result.stderr
+
+
+def test_make_test_fails_when_a_test_fails(fake_venv):
+    venv, _log = fake_venv(pytest_status=1)
+
+    assert run_make("test", venv=venv).returncode != 0
+
+
+def test_make_test_stops_at_a_failing_check(fake_venv):
+    venv, log = fake_venv()
+    (venv / "bin" / "ruff").write_text(f'#!/bin/sh\necho "ruff $*" >> "{log}"\nexit 1\n')
+
+    result = run_make("test", venv=venv)
+
+    assert result.returncode != 0
+    assert not any(call.startswith("pytest") for call in calls(log)), "pytest must not run after a failed lint"
+
+
+def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("run", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    steps = [call for call in calls(log) if "compilemessages" not in call]
+    assert steps == [
+        "python manage.py migrate --noinput",
+        "python manage.py import_rates",
+        "python manage.py load_demo",
+        "python manage.py runserver 127.0.0.1:8000",
+    ]
+
+
+def test_make_run_creates_the_virtualenv_and_installs_when_missing(tmp_path):
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", f"VENV={tmp_path / 'new-venv'}", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout
+    assert f"-m venv {tmp_path / 'new-venv'}" in plan
+    assert "pip --disable-pip-version-check install -r requirements.txt" in plan
+    assert plan.index("-m venv") < plan.index("install -r requirements.txt") < plan.index("manage.py migrate")
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("lint", ["ruff check .", "ruff format --check ."]),
+        ("format", ["ruff format .", "ruff check --fix ."]),
+        ("migrate", ["python manage.py migrate --noinput"]),
+        ("demo", ["python manage.py migrate --noinput", "python manage.py import_rates", "python manage.py load_demo"]),
+    ],
+)
+def test_make_targets(fake_venv, target, expected):
+    venv, log = fake_venv()
+
+    result = run_make(target, venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    assert [call for call in calls(log) if "compilemessages" not in call] == expected
+
+
+@pytest.mark.parametrize(("target", "word"), [("worker", "worker"), ("beat", "beat")])
+def test_worker_and_beat_need_redis_and_run_celery_with_the_coalition_app(fake_venv, target, word):
+    venv, log = fake_venv()
+    environment = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+
+    refused = subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", target],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    started = run_make(target, venv=venv, env={"REDIS_URL": "redis://127.0.0.1:6379/1"})
+
+    assert refused.returncode != 0
+    assert "REDIS_URL" in refused.stderr
+    assert started.returncode == 0, started.stderr
+    assert calls(log)[-1].startswith(f"celery -A coalition {word}")
+
+
+def test_make_messages_covers_english_and_ukrainian(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("messages", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    makemessages = next(call for call in calls(log) if "makemessages" in call)
+    assert "--locale=en" in makemessages
+    assert "--locale=uk" in makemessages
+    assert f"--ignore={venv}" in makemessages
+
+
+def test_ci_run_is_an_executable_strict_bash_script_that_runs_make_test():
+    script = ROOT / ".ci" / "run"
+    text = script.read_text()
+
+    assert os.access(script, os.X_OK)
+    assert text.startswith("#!/usr/bin/env bash")
+    assert "set -euo pipefail" in text
+    assert "export CI=true" in text
+    assert "postgres://postgres@127.0.0.1:5432/coalition_ci" in text
+    assert "redis://127.0.0.1:6379/0" in text
+    assert "make --no-print-directory test" in text
+    syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, timeout=30)
+    assert syntax.returncode == 0, syntax.stderr
