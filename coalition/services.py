@@ -23,6 +23,23 @@ def coalition_create(*, acting_user, name, slug, description="", target_eur=None
 
 
 @transaction.atomic
+def coalition_update(*, acting_user, coalition, **changes):
+    """Change a coalition's name, description or target (administrators and its secretariat)."""
+    unknown = set(changes) - {"name", "description", "target_eur"}
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    permissions.ensure_can_manage(acting_user, coalition)
+    coalition = Coalition.objects.select_for_update().get(pk=coalition.pk)
+    changed = {field for field, value in changes.items() if getattr(coalition, field) != value}
+    for field in changed:
+        setattr(coalition, field, changes[field])
+    if changed:
+        coalition.full_clean()
+        coalition.save(update_fields=[*changed, "updated_at"])
+    return coalition
+
+
+@transaction.atomic
 def member_create(*, acting_user, code, name, kind=Member.Kind.COUNTRY):
     """Register a country or organisation (any secretariat user may, as members are shared)."""
     a = permissions.actor(acting_user)
@@ -47,6 +64,32 @@ def membership_set(*, acting_user, coalition, member, role=Membership.Role.MEMBE
         membership.full_clean()
         membership.save(update_fields=["role", "since"])
     return membership
+
+
+@transaction.atomic
+def member_update(*, acting_user, member, name=None, kind=None):
+    """Rename a member or correct its kind (its code is referenced everywhere and stays)."""
+    permissions.ensure(
+        permissions.actor(acting_user).has(permissions.SECRETARIAT), _("Only the secretariat may do this.")
+    )
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    member.name = member.name if name is None else name
+    member.kind = member.kind if kind is None else kind
+    member.full_clean()
+    member.save(update_fields=["name", "kind"])
+    return member
+
+
+@transaction.atomic
+def membership_remove(*, acting_user, membership):
+    """Take a member's seat away; refused while it has pledges in the coalition (they must stay)."""
+    permissions.ensure_can_manage(acting_user, membership.coalition_id)
+    if membership.member.pledges.filter(coalition_id=membership.coalition_id).exists():
+        raise ValidationError(
+            _("%(member)s has pledges in this coalition: its membership cannot be removed.")
+            % {"member": membership.member}
+        )
+    membership.delete()
 
 
 @transaction.atomic
