@@ -6,10 +6,12 @@ page costs the same number of queries however long its history is.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 #: Bookkeeping columns nobody needs to read in a history.
@@ -45,6 +47,10 @@ def _display(model_field, value):
         return str(_("yes") if value else _("no"))
     if model_field.is_relation:
         return f"#{value}"
+    if isinstance(value, Decimal):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    if isinstance(value, datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     return str(formats.localize(value, use_l10n=True))
 
 

@@ -151,6 +151,7 @@ def priority_detail(request, pk):
         "coverage_percent": _percent(priority.allocated_eur, priority.estimated_cost_eur),
         "allocations": allocations,
         "decisions": list(priority.decisions.select_related("meeting").order_by("meeting__starts_at", "pk")),
+        "is_active": priority.status in PriorityPurchase.ACTIVE,
         "can_manage": can_manage,
         "can_read_history": internal,
         "transitions": [],
