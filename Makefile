@@ -4,8 +4,9 @@
 #               from the environment point it at PostgreSQL and Redis; unset, it runs on SQLite)
 # `make help` lists the rest.
 
-# The newest supported Python found on PATH (override: make run PYTHON=/usr/bin/python3.12).
-PYTHON ?= $(firstword $(shell command -v python3.11 python3.12 python3.13 python3 2>/dev/null))
+# The first Python >= 3.11 found on PATH (override: make run PYTHON=/usr/bin/python3.12).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
@@ -37,7 +38,7 @@ help:
 # --- Virtualenv --------------------------------------------------------------------------------------
 
 $(PY):
-	@test -n "$(PYTHON)" || { echo "No python3 on PATH: install Python 3.11 or newer." >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "No Python 3.11 or newer on PATH: install one, or run make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
