@@ -41,6 +41,25 @@ def _chromium_path():
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def compile_translations():
+    """Compile each locale/*/LC_MESSAGES/*.po whose .mo is missing or older (the .mo files are built,
+    not committed), so the Ukrainian pages are tested as they are served. Returns False without msgfmt."""
+    import subprocess
+    from pathlib import Path
+
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return False
+    for po in (Path(__file__).resolve().parent.parent / "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run([msgfmt, "--check-format", "-o", str(mo), str(po)], check=True)
+    return True
+
+
+TRANSLATIONS_COMPILED = compile_translations()
+
+
 def pytest_runtest_setup(item):
     markers = {mark.name for mark in item.iter_markers()}
     if "postgres" in markers:
@@ -49,6 +68,8 @@ def pytest_runtest_setup(item):
         require(connection.vendor == "postgresql", "PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
     if markers & {"redis", "worker"}:
         require(_redis_available(), "Redis is not reachable (set REDIS_URL=redis://127.0.0.1:6379/0)")
+    if "translations" in markers:
+        require(TRANSLATIONS_COMPILED, "GNU gettext's msgfmt is not installed (apt-get install gettext)")
     if "browser" in markers:
         require(_chromium_path() is not None, "Chromium is not installed (apt-get install chromium)")
 
