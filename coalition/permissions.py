@@ -156,6 +156,23 @@ def can_manage_any_coalition(user):
     return a.is_superuser or (SECRETARIAT in a.roles and bool(a.coalition_ids))
 
 
+def can_record_any_pledge(user):
+    """Whether the user may record pledges somewhere: the secretariat, or an editor with a member."""
+    a = actor(user)
+    if a.is_superuser:
+        return True
+    editor = MEMBER_EDITOR in a.roles and a.member_id is not None
+    return bool(a.coalition_ids) and (SECRETARIAT in a.roles or editor)
+
+
+def fixed_pledge_member_id(user):
+    """The member a member editor's pledges are always for (None when the user may choose)."""
+    a = actor(user)
+    if a.is_superuser or SECRETARIAT in a.roles:
+        return None
+    return a.member_id if MEMBER_EDITOR in a.roles else None
+
+
 # --- Enforcement (services) ----------------------------------------------------------------------
 
 
@@ -245,6 +262,29 @@ def managed_coalitions(user, queryset=None):
     if SECRETARIAT not in a.roles:
         return queryset.none()
     return queryset.filter(pk__in=a.coalition_ids)
+
+
+def pledge_coalitions(user, queryset=None):
+    """The coalitions where the user may record pledges (the choices of the pledge forms)."""
+    from coalition.models import Coalition
+
+    queryset = Coalition.objects.all() if queryset is None else queryset
+    if not can_record_any_pledge(user):
+        return queryset.none()
+    return _scope_by_coalition(user, queryset, "pk")
+
+
+def pledge_members(user, queryset=None):
+    """The members the user may record pledges for: their own as an editor, the coalitions' as secretariat."""
+    from coalition.models import Member
+
+    queryset = Member.objects.all() if queryset is None else queryset
+    if not can_record_any_pledge(user):
+        return queryset.none()
+    fixed = fixed_pledge_member_id(user)
+    if fixed is not None:
+        return queryset.filter(pk=fixed)
+    return visible_members(user, queryset)
 
 
 # --- Permission-checked fetches (views and API) --------------------------------------------------

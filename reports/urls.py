@@ -8,4 +8,6 @@ app_name = "reports"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("coalitions/<slug:slug>/", views.dashboard, name="dashboard"),
+    path("coalitions/<slug:slug>/export/<str:table>.csv", views.dashboard_export, name="dashboard_export"),
 ]

@@ -1,0 +1,161 @@
+"""Forms of the pledge pages. They parse input and offer only the choices the user's role allows;
+the services make every decision again (a form is a convenience, not a guard)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from coalition import permissions
+from coalition.webforms import DateInput
+from contributions.models import Pledge, PriorityPurchase
+from meetings.models import Meeting
+
+S = Pledge.Status
+RATE_HELP = _(
+    "Only for currencies the ECB does not publish: leave empty and the ECB reference rate of the "
+    "announcement date is used."
+)
+
+
+def _field(name, **overrides):
+    """The model field's form field (label, help text, choices, limits), with ``overrides``."""
+    return Pledge._meta.get_field(name).formfield(**overrides)
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, meeting):
+        return f"{meeting.title} ({meeting.starts_at:%Y-%m-%d})"
+
+
+class PledgeEditForm(forms.Form):
+    """The fields pledge_update may change, and the version the user read."""
+
+    title = _field("title")
+    description = _field("description", widget=forms.Textarea(attrs={"rows": 3}))
+    kind = _field("kind")
+    channel = _field("channel")
+    amount = _field("amount")
+    currency = _field("currency", help_text=_("ISO 4217 code, such as EUR, USD or GBP."))
+    announced_on = _field("announced_on", widget=DateInput())
+    confirmed_on = _field("confirmed_on", widget=DateInput())
+    confirmed_at_meeting = MeetingChoiceField(
+        queryset=Meeting.objects.none(), required=False, label=_("confirmed at meeting")
+    )
+    source = _field("source")
+    external_ref = _field("external_ref")
+    exchange_rate = _field("exchange_rate", required=False, help_text=RATE_HELP)
+    exchange_rate_source = _field(
+        "exchange_rate_source", required=False, initial="", help_text=_("Where the rate comes from (with a rate).")
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, coalition_ids=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        meetings = permissions.visible_by_coalition(user, Meeting.objects.all())
+        if coalition_ids is not None:
+            meetings = meetings.filter(coalition__in=coalition_ids)
+        self.fields["confirmed_at_meeting"].queryset = meetings.order_by("-starts_at")
+
+    @classmethod
+    def initial_for(cls, pledge):
+        """The form's initial values for ``pledge``: an ECB rate is not shown as if the user typed it."""
+        initial = {name: getattr(pledge, name) for name in cls.base_fields if hasattr(pledge, name)}
+        initial["confirmed_at_meeting"] = pledge.confirmed_at_meeting_id
+        if pledge.exchange_rate_source in ("ECB", "EUR"):
+            initial["exchange_rate"] = None
+            initial["exchange_rate_source"] = ""
+        return initial
+
+    def changes(self):
+        """Keyword arguments for pledge_update: the explicit rate only when the user gave one."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        if data.get("exchange_rate") is None:
+            data.pop("exchange_rate", None)
+            data.pop("exchange_rate_source", None)
+        return data
+
+
+class PledgeCreateForm(PledgeEditForm):
+    """A new pledge: coalition and member limited to what the role may record, and its first status."""
+
+    coalition = forms.ModelChoiceField(queryset=None, label=_("coalition"))
+    member = forms.ModelChoiceField(queryset=None, label=_("member"))
+    status = forms.ChoiceField(
+        label=_("status"),
+        choices=[(s, label) for s, label in S.choices if s in (S.DRAFT, S.ANNOUNCED, S.CONFIRMED)],
+        initial=S.DRAFT,
+        help_text=_("Draft pledges are seen only by the secretariat and your member's editors."),
+    )
+    field_order = ["coalition", "member", "title", "status"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        del self.fields["version"]
+        coalitions = permissions.pledge_coalitions(user)
+        self.fields["coalition"].queryset = coalitions
+        self.fields["confirmed_at_meeting"].queryset = self.fields["confirmed_at_meeting"].queryset.filter(
+            coalition__in=coalitions
+        )
+        members = permissions.pledge_members(user)
+        self.fields["member"].queryset = members
+        fixed = permissions.fixed_pledge_member_id(user)
+        if fixed is not None:
+            # An editor speaks for one member: shown, not editable (a disabled field ignores posted data).
+            self.fields["member"].disabled = True
+            self.fields["member"].initial = fixed
+            self.fields["member"].help_text = _("You record pledges of your own member.")
+
+    def changes(self):
+        data = super().changes()
+        if data.get("exchange_rate_source") is None:
+            data["exchange_rate_source"] = ""
+        return data
+
+
+class TransitionForm(forms.Form):
+    """announce, confirm (optionally on a date and at a meeting) or withdraw."""
+
+    to = forms.ChoiceField(choices=[(s, s) for s in (S.ANNOUNCED, S.CONFIRMED, S.WITHDRAWN)])
+    version = forms.IntegerField(required=False)
+    on_date = forms.DateField(required=False, label=_("Confirmed on"), widget=DateInput())
+    meeting = MeetingChoiceField(queryset=Meeting.objects.none(), required=False, label=_("at meeting"))
+
+    def __init__(self, *args, pledge, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = Meeting.objects.filter(coalition_id=pledge.coalition_id).order_by(
+            "-starts_at"
+        )
+
+
+class DisbursementForm(forms.Form):
+    amount = forms.DecimalField(label=_("amount"), max_digits=18, decimal_places=2)
+    date = forms.DateField(label=_("date"), widget=DateInput())
+    reference = forms.CharField(label=_("reference"), max_length=200, required=False)
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, pledge=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pledge is not None:
+            self.fields["amount"].help_text = _("In %(currency)s, the pledge's currency.") % {
+                "currency": pledge.currency
+            }
+
+
+class PriorityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, priority):
+        return f"#{priority.rank} {priority.title}"
+
+
+class AllocationForm(forms.Form):
+    priority = PriorityChoiceField(queryset=PriorityPurchase.objects.none(), label=_("priority purchase"))
+    amount_eur = forms.DecimalField(label=_("amount (EUR)"), max_digits=18, decimal_places=2)
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+    def __init__(self, *args, pledge, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["priority"].queryset = PriorityPurchase.objects.filter(
+            coalition_id=pledge.coalition_id, status__in=PriorityPurchase.ACTIVE
+        ).order_by("rank")
+        self.fields["amount_eur"].help_text = _(
+            "Setting an amount for a priority already allocated replaces that allocation."
+        )

@@ -1,0 +1,328 @@
+"""Pledges in the browser: the filtered list and its exports, a pledge's page with disbursements,
+allocations and history, and the forms that call the pledge services."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.forms import CheckboxSelectMultiple, Select
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from coalition import permissions
+from coalition.errors import ConflictError
+from coalition.exports import csv_response, xlsx_response
+from coalition.history import history_entries
+from coalition.webforms import add_service_error
+from contributions import selectors, services
+from contributions.filtersets import PledgeFilterSet
+from contributions.models import Allocation, Disbursement, Pledge
+from contributions.pledge_forms import (
+    AllocationForm,
+    DisbursementForm,
+    PledgeCreateForm,
+    PledgeEditForm,
+    TransitionForm,
+)
+from contributions.services.pledges import MANUAL_TRANSITIONS
+
+S = Pledge.Status
+PAGE_SIZE = 25
+#: Filters of the shared filter set the HTML list does not show (partners' API sync uses them).
+HIDDEN_FILTERS = ("updated_since",)
+TRANSITION_LABELS = {
+    S.ANNOUNCED: gettext_lazy("Announce"),
+    S.CONFIRMED: gettext_lazy("Confirm"),
+    S.WITHDRAWN: gettext_lazy("Withdraw"),
+}
+
+
+def _ensure_reader(user):
+    permissions.ensure(permissions.can_read_any_coalition(user), _("You do not work in any coalition."))
+
+
+def _filterset(request):
+    """The shared PledgeFilterSet over the pledges the user may see, its form dressed for the page."""
+    filterset = PledgeFilterSet(request.GET or None, queryset=selectors.pledge_list(request.user))
+    form = filterset.form
+    for name in HIDDEN_FILTERS:
+        form.fields.pop(name, None)
+    form.fields["status"].widget = CheckboxSelectMultiple(choices=form.fields["status"].choices)
+    coalitions = [("", _("All"))] + [
+        (c.slug, c.name) for c in permissions.visible_coalitions(request.user).only("slug", "name")
+    ]
+    form.fields["coalition"].widget = Select(choices=coalitions)
+    form.fields["coalition"].label = _("Coalition")
+    return filterset
+
+
+@require_GET
+def pledge_list(request):
+    """The pledges the user may see, filtered with the API's filters, sorted and paged."""
+    _ensure_reader(request.user)
+    filterset = _filterset(request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "page_obj": page,
+        "pledges": page.object_list,
+        "ordering": request.GET.get("ordering", ""),
+        "query": request.GET.urlencode(),
+        "can_record": permissions.can_record_any_pledge(request.user),
+    }
+    return render(request, "contributions/pledge_list.html", context)
+
+
+EXPORT_HEADER = [
+    "id",
+    "coalition",
+    "member",
+    "member_name",
+    "title",
+    "kind",
+    "channel",
+    "status",
+    "amount",
+    "currency",
+    "amount_eur",
+    "exchange_rate",
+    "exchange_rate_date",
+    "exchange_rate_source",
+    "announced_on",
+    "confirmed_on",
+    "confirmed_at_meeting",
+    "disbursed_amount",
+    "disbursed_eur",
+    "external_ref",
+    "source",
+]
+
+
+def _export_rows(queryset):
+    for p in queryset.iterator(chunk_size=2000):
+        yield [
+            p.pk,
+            p.coalition.slug,
+            p.member.code,
+            p.member.name,
+            p.title,
+            p.kind,
+            p.channel,
+            p.status,
+            p.amount,
+            p.currency,
+            p.amount_eur,
+            p.exchange_rate,
+            p.exchange_rate_date,
+            p.exchange_rate_source,
+            p.announced_on,
+            p.confirmed_on,
+            p.confirmed_at_meeting.title if p.confirmed_at_meeting else "",
+            p.disbursed_amount,
+            p.disbursed_eur,
+            p.external_ref,
+            p.source,
+        ]
+
+
+@require_GET
+def pledge_export(request, fmt):
+    """Every pledge the list's filters select (all pages), as CSV or XLSX."""
+    _ensure_reader(request.user)
+    queryset = _filterset(request).qs
+    if fmt == "csv":
+        return csv_response("pledges", EXPORT_HEADER, _export_rows(queryset))
+    if fmt == "xlsx":
+        return xlsx_response("pledges", EXPORT_HEADER, _export_rows(queryset), sheet_title="Pledges")
+    raise Http404(_("Exports are CSV or XLSX."))
+
+
+@require_http_methods(["GET", "POST"])
+def pledge_create(request):
+    """Record a pledge: for the user's own member (editors) or any member (secretariat)."""
+    permissions.ensure(
+        permissions.can_record_any_pledge(request.user),
+        _("Only the secretariat and member editors record pledges."),
+    )
+    form = PledgeCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pledge = services.pledge_create(acting_user=request.user, **form.changes())
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Pledge recorded."))
+            return redirect("pledges:detail", pk=pledge.pk)
+    return render(request, "contributions/pledge_form.html", {"form": form, "pledge": None})
+
+
+def _history(pledge):
+    """The pledge's history with its disbursements' and allocations' (three queries), newest first."""
+    entries = [
+        *history_entries(Pledge.history.filter(id=pledge.pk), Pledge, label=lambda row: _("Pledge")),
+        *history_entries(
+            Disbursement.history.filter(pledge_id=pledge.pk),
+            Disbursement,
+            label=lambda row: _("Disbursement of %(date)s") % {"date": row.date.isoformat()},
+        ),
+        *history_entries(
+            Allocation.history.filter(pledge_id=pledge.pk),
+            Allocation,
+            label=lambda row: _("Allocation to priority #%(id)s") % {"id": row.priority_id},
+        ),
+    ]
+    entries.sort(key=lambda entry: entry.date, reverse=True)
+    return entries
+
+
+def _render_detail(request, pledge, *, disbursement_form=None, allocation_form=None, transition_form=None, status=200):
+    user = request.user
+    can_edit = permissions.can_edit_pledge(user, pledge)
+    can_manage = permissions.can_manage_coalition(user, pledge.coalition_id)
+    transitions = (
+        [
+            (s, TRANSITION_LABELS[s])
+            for s in (S.ANNOUNCED, S.CONFIRMED, S.WITHDRAWN)
+            if s in MANUAL_TRANSITIONS[pledge.status]
+        ]
+        if can_edit
+        else []
+    )
+    accepts_disbursements = pledge.status in (S.CONFIRMED, S.DISBURSING)
+    accepts_allocations = pledge.status in Pledge.COUNTED
+    context = {
+        "pledge": pledge,
+        "disbursements": list(pledge.disbursements.all()),
+        "allocations": list(pledge.allocations.all()),
+        "decisions": list(pledge.decisions.all()),
+        "history": _history(pledge) if permissions.can_read_internal(user, pledge.coalition_id) else None,
+        "can_edit": can_edit and pledge.status != S.WITHDRAWN,
+        "can_delete": can_edit and pledge.disbursed_amount == 0,
+        "transitions": transitions,
+        "transition_form": transition_form
+        or (TransitionForm(pledge=pledge) if S.CONFIRMED in dict(transitions) else None),
+        "disbursement_form": disbursement_form
+        or (DisbursementForm(pledge=pledge) if can_edit and accepts_disbursements else None),
+        "allocation_form": allocation_form
+        or (AllocationForm(pledge=pledge) if can_manage and accepts_allocations else None),
+    }
+    return render(request, "contributions/pledge_detail.html", context, status=status)
+
+
+@require_GET
+def pledge_detail(request, pk):
+    """A pledge with its disbursements, allocations, the decisions that concern it and its history."""
+    return _render_detail(request, selectors.pledge_detail(request.user, pk))
+
+
+@require_http_methods(["GET", "POST"])
+def pledge_edit(request, pk):
+    """Change a pledge. A stale version (someone saved in between) keeps the user's input and says so."""
+    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    if pledge.status == S.WITHDRAWN:
+        messages.error(request, _("A withdrawn pledge cannot be changed."))
+        return redirect("pledges:detail", pk=pledge.pk)
+    form_kwargs = {"user": request.user, "coalition_ids": [pledge.coalition_id]}
+    if request.method == "POST":
+        form = PledgeEditForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                services.pledge_update(
+                    acting_user=request.user, pledge=pledge, version=form.cleaned_data["version"], **form.changes()
+                )
+            except ConflictError as exc:
+                add_service_error(form, exc)
+                return render(
+                    request,
+                    "contributions/pledge_form.html",
+                    {"form": form, "pledge": pledge, "conflict": True},
+                    status=409,
+                )
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Pledge saved."))
+                return redirect("pledges:detail", pk=pledge.pk)
+    else:
+        form = PledgeEditForm(initial=PledgeEditForm.initial_for(pledge), **form_kwargs)
+    return render(request, "contributions/pledge_form.html", {"form": form, "pledge": pledge})
+
+
+@require_POST
+def pledge_transition(request, pk):
+    """Announce, confirm (optionally at a meeting) or withdraw a pledge."""
+    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    form = TransitionForm(request.POST, pledge=pledge)
+    if not form.is_valid():
+        return _render_detail(request, pledge, transition_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.pledge_transition(
+            acting_user=request.user,
+            pledge=pledge,
+            to_status=data["to"],
+            version=data.get("version"),
+            on_date=data.get("on_date") if data["to"] == S.CONFIRMED else None,
+            meeting=data.get("meeting") if data["to"] == S.CONFIRMED else None,
+        )
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return redirect("pledges:detail", pk=pledge.pk)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("pledges:detail", pk=pledge.pk)
+    messages.success(request, _("The pledge is now %(status)s.") % {"status": S(data["to"]).label})
+    return redirect("pledges:detail", pk=pledge.pk)
+
+
+@require_POST
+def pledge_delete(request, pk):
+    """Delete a pledge entered by mistake (nothing disbursed against it)."""
+    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    try:
+        services.pledge_delete(acting_user=request.user, pledge=pledge, version=request.POST.get("version") or None)
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return redirect("pledges:detail", pk=pledge.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("pledges:detail", pk=pledge.pk)
+    messages.success(request, _("Pledge deleted."))
+    return redirect("pledges:list")
+
+
+@require_POST
+def disbursement_create(request, pk):
+    """Record money paid against a pledge (its member's editors and the secretariat)."""
+    pledge = selectors.pledge_detail(request.user, pk)
+    permissions.ensure_can_edit_pledge(request.user, pledge)
+    form = DisbursementForm(request.POST, pledge=pledge)
+    if form.is_valid():
+        try:
+            services.disbursement_record(acting_user=request.user, pledge=pledge, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Disbursement recorded."))
+            return redirect("pledges:detail", pk=pledge.pk)
+    return _render_detail(request, pledge, disbursement_form=form, status=400)
+
+
+@require_POST
+def allocation_create(request, pk):
+    """Earmark part of a pledge for a priority purchase (the secretariat)."""
+    pledge = selectors.pledge_detail(request.user, pk)
+    permissions.ensure_can_manage(request.user, pledge.coalition_id)
+    form = AllocationForm(request.POST, pledge=pledge)
+    if form.is_valid():
+        try:
+            services.allocation_set(acting_user=request.user, pledge=pledge, **form.cleaned_data)
+        except (ValidationError, ConflictError) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Allocation saved."))
+            return redirect("pledges:detail", pk=pledge.pk)
+    return _render_detail(request, pledge, allocation_form=form, status=400)
