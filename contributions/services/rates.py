@@ -107,8 +107,8 @@ def _parse_rate(text):
         return None, _("%(value)r is not a number") % {"value": text}
     if rate <= 0:
         return None, _("the rate %(value)s is not greater than zero") % {"value": text}
-    sign, digits, exponent = rate.as_tuple()
-    if exponent < -RATE_PLACES:
+    # Trailing zeros ("1.0800000000") are not precision: only significant places must fit the column.
+    if rate.normalize().as_tuple().exponent < -RATE_PLACES:
         return None, _("the rate %(value)s has more than %(places)s decimal places") % {
             "value": text,
             "places": RATE_PLACES,

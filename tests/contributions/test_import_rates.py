@@ -112,6 +112,12 @@ def test_since_imports_only_the_later_days(db, csv_file):
     assert ExchangeRate.objects.count() == 9
 
 
+def test_trailing_zeros_beyond_eight_places_are_not_refused(db):
+    exchange_rates_import(lines=["Date,USD,", "2024-03-28,1.081100000000,"])
+
+    assert ExchangeRate.objects.get(currency="USD", date=date(2024, 3, 28)).rate == Decimal("1.0811")
+
+
 def test_the_daily_file_layout_is_read_too(db):
     daily = "Date, USD, JPY, \n28 March 2024, 1.0811, 163.45, \n"
 
