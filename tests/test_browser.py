@@ -57,7 +57,7 @@ def sign_in(page, base_url, username):
 def choose(page, name, value=None, label=None):
     """Pick an option in the select ``name`` when the form has one (a member editor's member may be fixed)."""
     select = page.locator(f"main form select[name={name}]")
-    if select.count() == 0:
+    if select.count() == 0 or select.is_disabled():
         return
     if value is not None:
         select.select_option(value=str(value))
@@ -127,7 +127,7 @@ def test_keyboard_reaches_the_first_form_field(live_server, browser, editor):
     page.keyboard.press("Enter")
     first_field = (
         "document.querySelector('main form[method=post] "
-        ":is(input:not([type=hidden]):not([disabled]), select, textarea)')"
+        ":is(input:not([type=hidden]), select, textarea):not([disabled])')"
     )
     for _ in range(6):
         page.keyboard.press("Tab")
@@ -174,3 +174,53 @@ def test_language_switcher_changes_the_language(live_server, browser, coalition)
     assert "/meetings/" in page.url
     assert "Засідання" in page.inner_text("h1")
     shot(page, "meetings-uk-switched")
+
+
+def test_meeting_page_prints_as_a_meeting_pack(live_server, browser, coalition, member_a):
+    from datetime import UTC, datetime
+
+    from meetings import services
+
+    factories.persona("secretariat", "secretariat", coalitions=[coalition])
+    meeting = services.meeting_create(
+        acting_user=None, coalition=coalition, title="Steering group", starts_at=datetime(2024, 2, 2, 8, tzinfo=UTC)
+    )
+    services.attendance_set(acting_user=None, meeting=meeting, member=member_a, status="present", role="chair")
+    services.agenda_item_add(acting_user=None, meeting=meeting, title="Priorities for 2024")
+    services.action_item_add(acting_user=None, meeting=meeting, text="Draft the roadmap", owner=member_a)
+    page = browser.new_page(extra_http_headers={"Accept-Language": "en"})
+    sign_in(page, live_server.url, "secretariat")
+    page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
+    assert page.locator(".secretariat-forms").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".secretariat-forms").is_visible(), "forms stay off the printed pack"
+    assert page.locator(".meeting-pack__header").is_visible()
+    assert page.locator("#agenda").is_visible() and page.locator("#action-items").is_visible()
+    shot(page, "meeting-pack-print")
+    page.pdf(path=str(ARTIFACTS / "meeting-pack.pdf"), format="A4")
+    assert (ARTIFACTS / "meeting-pack.pdf").stat().st_size > 1000
+
+
+def test_priority_list_shows_coverage_as_bar_and_number(live_server, browser, coalition, member_b, rates):
+    from contributions import services
+
+    factories.persona("secretariat", "secretariat", coalitions=[coalition])
+    pledge = factories.make_pledge(
+        coalition=coalition, member=member_b, amount=Decimal("300000.00"), status="confirmed"
+    )
+    servers = services.priority_create(
+        acting_user=None, coalition=coalition, title="Servers", estimated_cost_eur=Decimal("1200000")
+    )
+    services.priority_create(acting_user=None, coalition=coalition, title="Radios", estimated_cost_eur=Decimal("50000"))
+    services.allocation_set(acting_user=None, pledge=pledge, priority=servers, amount_eur=Decimal("300000.00"))
+    page = browser.new_page(extra_http_headers={"Accept-Language": "en"})
+    sign_in(page, live_server.url, "secretariat")
+    page.goto(f"{live_server.url}/priorities/")
+    row = page.locator(f"#priority-{servers.pk}")
+    assert row.locator(".coverage__value").inner_text() == "25%"
+    assert row.locator("svg .coverage__fill").get_attribute("width") == "25.0"
+    page.get_by_role("button", name="Move “Radios” up").click()
+    page.wait_for_load_state()
+    assert page.locator("#priorities tbody tr").first.inner_text().find("Radios") != -1
+    shot(page, "priorities-list")
