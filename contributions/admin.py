@@ -7,6 +7,7 @@ totals, status, rank, version) is shown read-only; lifecycle steps are admin act
 from django import forms
 from django.contrib import admin
 from django.db.models import Sum
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -111,13 +112,15 @@ def _save_disbursement(request, form, original, pledge):
 
 class PledgeForm(VersionedServiceForm):
     explicit_rate = forms.DecimalField(
-        label=_("Explicit rate (units per EUR)"),
+        label=capfirst(_("explicit rate (units per EUR)")),
         required=False,
         max_digits=20,
         decimal_places=8,
         help_text=_("Only for a currency the ECB does not publish; leave empty to use the ECB rate."),
     )
-    explicit_rate_source = forms.CharField(label=_("Source of the explicit rate"), required=False, max_length=200)
+    explicit_rate_source = forms.CharField(
+        label=capfirst(_("source of the explicit rate")), required=False, max_length=200
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
