@@ -165,6 +165,13 @@ def can_record_any_pledge(user):
     return bool(a.coalition_ids) and (SECRETARIAT in a.roles or editor)
 
 
+def can_record_pledges_in(user, coalition):
+    """Whether the user may record pledges (for some member) in ``coalition``: imports, the pledge form."""
+    a = actor(user)
+    cid = _coalition_id(coalition)
+    return a.has_in(SECRETARIAT, cid) or (a.has_in(MEMBER_EDITOR, cid) and a.member_id is not None)
+
+
 def fixed_pledge_member_id(user):
     """The member a member editor's pledges are always for (None when the user may choose)."""
     a = actor(user)
@@ -182,10 +189,9 @@ def ensure(allowed, message=None):
 
 
 def ensure_can_write_pledge_for(user, coalition, member):
-    ensure(
-        can_write_pledge_for(user, coalition, member),
-        _("You may only record pledges of your own member in the coalitions you serve."),
-    )
+    # The message is built only on refusal: imports ask this once per row.
+    if not can_write_pledge_for(user, coalition, member):
+        raise PermissionDenied(_("You may only record pledges of your own member in the coalitions you serve."))
 
 
 def ensure_can_edit_pledge(user, pledge):

@@ -303,3 +303,47 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.amount_eur} EUR of pledge {self.pledge_id} to priority {self.priority_id}"
+
+
+class PledgeImport(models.Model):
+    """An uploaded pledge spreadsheet between its preview and its confirmation: the parsed rows, every
+    row's errors, and after the confirmation its progress and outcome (who imported what, when)."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    coalition = models.ForeignKey(Coalition, models.CASCADE, related_name="pledge_imports", verbose_name=_("coalition"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+", verbose_name=_("imported by")
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    columns = models.JSONField(_("columns"), default=list)
+    rows = models.JSONField(_("rows"), default=list, help_text=_("The file's cells as text, one dict a row."))
+    errors = models.JSONField(_("errors"), default=list, help_text=_("row, column and message of each problem."))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("pledges created"), default=0)
+    updated_count = models.PositiveIntegerField(_("pledges updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("pledge import")
+        verbose_name_plural = _("pledge imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["preview", "queued", "running", "done", "failed"]),
+                name="pledge_import_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.filename} into {self.coalition_id} ({self.status})"

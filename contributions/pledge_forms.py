@@ -159,3 +159,23 @@ class AllocationForm(forms.Form):
         self.fields["amount_eur"].help_text = _(
             "Setting an amount for a priority already allocated replaces that allocation."
         )
+
+
+class PledgeImportForm(forms.Form):
+    """The coalition the pledges belong to and the CSV or XLSX file that lists them."""
+
+    coalition = forms.ModelChoiceField(queryset=None, label=_("coalition"))
+    file = forms.FileField(
+        label=_("file (CSV or XLSX)"),
+        help_text=_(
+            "First line: the column names member, title, amount, currency, announced_on (required) and "
+            "status, confirmed_on, kind, channel, external_ref, description, source, exchange_rate, "
+            "exchange_rate_source (optional), in any order. Rows with an external_ref the coalition "
+            "already has update that pledge."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coalition"].queryset = permissions.pledge_coalitions(user)

@@ -1,5 +1,6 @@
 """EUR conversion at the ECB reference rate of a date (or the last one published before it)."""
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -52,12 +53,38 @@ def published_rate(currency, on_date):
     )
 
 
-def convert(*, amount, currency, on_date, explicit_rate=None, explicit_source=""):
+class RateCache:
+    """published_rate answered from memory: the rates of ``currencies`` between two dates, read in one
+    query, with the same rule (the rate of the date or the last within MAX_RATE_AGE before it)."""
+
+    def __init__(self, currencies, date_from, date_to):
+        from contributions.models import ExchangeRate
+
+        self._rates = {}
+        rows = ExchangeRate.objects.filter(
+            currency__in=set(currencies), date__gte=date_from - MAX_RATE_AGE, date__lte=date_to
+        ).order_by("currency", "date")
+        for row in rows:
+            self._rates.setdefault(row.currency, []).append(row)
+        self._dates = {currency: [row.date for row in rows] for currency, rows in self._rates.items()}
+
+    def __call__(self, currency, on_date):
+        dates = self._dates.get(currency)
+        if not dates:
+            return None
+        index = bisect_right(dates, on_date) - 1
+        if index < 0 or dates[index] < on_date - MAX_RATE_AGE:
+            return None
+        return self._rates[currency][index]
+
+
+def convert(*, amount, currency, on_date, explicit_rate=None, explicit_source="", rate_lookup=None):
     """Convert ``amount`` of ``currency`` to EUR as of ``on_date``.
 
     The ECB rate wins when one is published; an explicit rate (with its source) is accepted only for
     a currency and date the ECB has no rate for. Raises ValidationError naming the currency and date
-    when neither is available.
+    when neither is available. ``rate_lookup`` replaces published_rate (same contract), so a bulk
+    import can answer from rates it read once (RateCache).
     """
     if isinstance(amount, float) or isinstance(explicit_rate, float):
         raise TypeError("Money is Decimal, never float.")
@@ -65,7 +92,7 @@ def convert(*, amount, currency, on_date, explicit_rate=None, explicit_source=""
         raise ValidationError({"currency": _("%(code)s is not an ISO 4217 currency code.") % {"code": currency}})
     if currency == EUR:
         return Conversion(amount_eur=Decimal(amount).quantize(CENT), rate=Decimal(1), rate_date=on_date, source=EUR)
-    published = published_rate(currency, on_date)
+    published = (rate_lookup or published_rate)(currency, on_date)
     if published is not None:
         if explicit_rate is not None and Decimal(explicit_rate) != published.rate:
             raise ValidationError(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contributions.views import pledges
+from contributions.views import imports, pledges
 
 app_name = "pledges"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", pledges.pledge_list, name="list"),
     path("export.<str:fmt>", pledges.pledge_export, name="export"),
     path("new/", pledges.pledge_create, name="create"),
+    path("import/", imports.import_upload, name="import"),
+    path("import/<int:pk>/", imports.import_preview, name="import_preview"),
     path("<int:pk>/", pledges.pledge_detail, name="detail"),
     path("<int:pk>/edit/", pledges.pledge_edit, name="edit"),
     path("<int:pk>/transition/", pledges.pledge_transition, name="transition"),

@@ -3,6 +3,12 @@ commands and tasks all call these, so each rule is written once)."""
 
 from contributions.services.allocations import allocation_delete, allocation_set
 from contributions.services.disbursements import disbursement_delete, disbursement_record, disbursement_update
+from contributions.services.imports import (
+    pledge_import_apply,
+    pledge_import_confirm,
+    pledge_import_parse,
+    pledge_import_progress,
+)
 from contributions.services.pledges import (
     EDITABLE_FIELDS,
     pledge_announce,
@@ -36,6 +42,10 @@ __all__ = [
     "pledge_confirm",
     "pledge_create",
     "pledge_delete",
+    "pledge_import_apply",
+    "pledge_import_confirm",
+    "pledge_import_parse",
+    "pledge_import_progress",
     "pledge_transition",
     "pledge_update",
     "pledge_withdraw",

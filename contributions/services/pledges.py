@@ -68,8 +68,13 @@ def _total(queryset, field):
     return (queryset.aggregate(total=Sum(field))["total"] or Decimal(0)).quantize(Decimal("0.01"))
 
 
-def _check_member_in_coalition(coalition, member):
-    if not Membership.objects.filter(coalition=coalition, member=member).exists():
+def _check_member_in_coalition(coalition, member, member_ids=None):
+    """``member_ids``: the coalition's member ids when the caller read them once (imports)."""
+    if member_ids is not None:
+        belongs = member.pk in member_ids
+    else:
+        belongs = Membership.objects.filter(coalition=coalition, member=member).exists()
+    if not belongs:
         raise ValidationError(
             {"member": _("%(member)s is not a member of %(coalition)s.") % {"member": member, "coalition": coalition}}
         )
@@ -81,13 +86,14 @@ def _check_meeting(pledge):
         raise ValidationError({"confirmed_at_meeting": _("That meeting belongs to another coalition.")})
 
 
-def _apply_conversion(pledge, explicit_rate, explicit_source):
+def _apply_conversion(pledge, explicit_rate, explicit_source, rate_lookup=None):
     conversion = convert(
         amount=pledge.amount,
         currency=pledge.currency,
         on_date=pledge.announced_on,
         explicit_rate=explicit_rate,
         explicit_source=explicit_source or "",
+        rate_lookup=rate_lookup,
     )
     pledge.amount_eur = conversion.amount_eur
     pledge.exchange_rate = conversion.rate
@@ -127,6 +133,56 @@ def pledge_create(
     exchange_rate_source="",
 ):
     """Record a pledge with its EUR value at the ECB rate of ``announced_on``."""
+    pledge = new_pledge(
+        acting_user=acting_user,
+        coalition=coalition,
+        member=member,
+        title=title,
+        amount=amount,
+        currency=currency,
+        announced_on=announced_on,
+        status=status,
+        description=description,
+        kind=kind,
+        channel=channel,
+        confirmed_on=confirmed_on,
+        confirmed_at_meeting=confirmed_at_meeting,
+        source=source,
+        external_ref=external_ref,
+        exchange_rate=exchange_rate,
+        exchange_rate_source=exchange_rate_source,
+    )
+    save_tracked(pledge, acting_user=acting_user)
+    if pledge.status == S.CONFIRMED:
+        _on_confirmed(pledge, acting_user)
+    return pledge
+
+
+def new_pledge(
+    *,
+    acting_user,
+    coalition,
+    member,
+    title,
+    amount,
+    currency,
+    announced_on,
+    status,
+    description,
+    kind,
+    channel,
+    confirmed_on,
+    confirmed_at_meeting,
+    source,
+    external_ref,
+    exchange_rate,
+    exchange_rate_source,
+    member_ids=None,
+    rate_lookup=None,
+):
+    """An unsaved pledge that passed every rule of pledge_create (the database's constraints aside):
+    pledge_create saves it; the bulk import (services/imports.py) saves many at once, passing the
+    coalition's ``member_ids`` and a ``rate_lookup`` it read once instead of querying per row."""
     permissions.ensure_can_write_pledge_for(acting_user, coalition, member)
     if status not in INITIAL_STATUSES:
         raise ValidationError(
@@ -138,7 +194,7 @@ def pledge_create(
                 % {"status": status}
             }
         )
-    _check_member_in_coalition(coalition, member)
+    _check_member_in_coalition(coalition, member, member_ids)
     pledge = Pledge(
         coalition=coalition,
         member=member,
@@ -159,12 +215,15 @@ def pledge_create(
         pledge.confirmed_on = (
             timezone.localdate(confirmed_at_meeting.starts_at) if confirmed_at_meeting else timezone.localdate()
         )
+    if pledge.confirmed_on is not None and announced_on is not None and pledge.confirmed_on < announced_on:
+        raise ValidationError({"confirmed_on": _("A pledge cannot be confirmed before it was announced.")})
     _check_meeting(pledge)
-    _apply_conversion(pledge, exchange_rate, exchange_rate_source)
+    _apply_conversion(pledge, exchange_rate, exchange_rate_source, rate_lookup)
+    if pledge.amount_eur <= 0:
+        raise ValidationError(
+            {"amount": _("This amount is worth less than a cent in EUR; check the amount and the currency.")}
+        )
     _stamp_status(pledge, acting_user)
-    save_tracked(pledge, acting_user=acting_user)
-    if status == S.CONFIRMED:
-        _on_confirmed(pledge, acting_user)
     return pledge
 
 
