@@ -144,6 +144,33 @@ def can_export(user, coalition):
     return can_read_coalition(user, coalition)
 
 
+def can_see_minutes(user, meeting):
+    """Approved minutes are published; draft minutes stay internal."""
+    return meeting.minutes_status == "approved" or can_read_internal(user, meeting.coalition_id)
+
+
+def can_use_api(user):
+    """Whether the REST API has anything for this user: a role in some coalition (partners read it)."""
+    return can_read_any_coalition(user)
+
+
+#: What a write through each part of the REST API needs before the service decides on the record.
+API_WRITE_SCOPES = ("pledges", "manage", "admin")
+
+
+def can_write_api(user, scope):
+    """Whether the user may write somewhere in ``scope`` of the API: ``pledges`` (pledges and
+    disbursements: the secretariat and member editors), ``manage`` (the secretariat's records) or
+    ``admin`` (administrators). The service still decides on the record itself."""
+    if scope == "pledges":
+        return can_record_any_pledge(user)
+    if scope == "manage":
+        return can_manage_any_coalition(user)
+    if scope == "admin":
+        return actor(user).is_superuser
+    raise ValueError(f"Unknown API write scope {scope!r}: use one of {API_WRITE_SCOPES}.")
+
+
 def can_read_any_coalition(user):
     """Whether the portal's coalition pages have anything for this user (a role in some coalition)."""
     a = actor(user)

@@ -178,10 +178,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
-    ],
+    # Ordering is the FilterSets' own ``ordering`` parameter (shared with the HTML lists).
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "coalition.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -207,6 +205,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status", "kind" or "role": each choice set gets its own readable name.
+    "ENUM_NAME_OVERRIDES": {
+        "PledgeStatusEnum": "contributions.models.Pledge.Status",
+        "PledgeKindEnum": "contributions.models.Pledge.Kind",
+        "PriorityStatusEnum": "contributions.models.PriorityPurchase.Status",
+        "MeetingStatusEnum": "meetings.models.Meeting.Status",
+        "MeetingKindEnum": "meetings.models.Meeting.Kind",
+        "AttendanceStatusEnum": "meetings.models.Attendance.Status",
+        "AttendanceRoleEnum": "meetings.models.Attendance.Role",
+        "ActionItemStatusEnum": "meetings.models.ActionItem.Status",
+        "DecisionKindEnum": "meetings.models.Decision.Kind",
+        "MemberKindEnum": "coalition.models.Member.Kind",
+        "MembershipRoleEnum": "coalition.models.Membership.Role",
+    },
 }
 
 LOGGING = {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", views.health, name="health"),
+    path("api/", include("coalition.api.urls")),
     path("pledges/", include("contributions.urls")),
     path("priorities/", include("contributions.urls_priorities")),
     path("meetings/", include("meetings.urls")),

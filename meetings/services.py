@@ -15,6 +15,7 @@ from meetings.signals import meeting_held
 M = Meeting.Status
 MEETING_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
 ACTION_ITEM_FIELDS = ("text", "owner", "due_on", "status")
+DECISION_FIELDS = ("text", "kind")
 
 
 def _check_member(coalition_id, member, field="member"):
@@ -155,6 +156,33 @@ def decision_record(*, acting_user, meeting, text, kind=Decision.Kind.OTHER):
     decision = Decision(meeting=meeting, text=text.strip(), kind=kind)
     save_tracked(decision, acting_user=acting_user, bump=False)
     return decision
+
+
+@transaction.atomic
+def decision_update(*, acting_user, decision, **changes):
+    """Correct a decision's wording or kind (its links to pledges and priorities stay)."""
+    unknown = set(changes) - set(DECISION_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    permissions.ensure_can_manage(acting_user, decision.meeting.coalition_id)
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
+    if "text" in changes:
+        changes["text"] = (changes["text"] or "").strip()
+        if not changes["text"]:
+            raise ValidationError({"text": _("Write what was decided.")})
+    changed = {field for field, value in changes.items() if getattr(decision, field) != value}
+    for field in changed:
+        setattr(decision, field, changes[field])
+    if changed:
+        save_tracked(decision, acting_user=acting_user, update_fields=changed, bump=False)
+    return decision
+
+
+@transaction.atomic
+def decision_delete(*, acting_user, decision):
+    """Delete a decision recorded by mistake (the pledges and priorities it concerned stay)."""
+    permissions.ensure_can_manage(acting_user, decision.meeting.coalition_id)
+    delete_tracked(decision, acting_user=acting_user)
 
 
 @transaction.atomic

@@ -1,0 +1,195 @@
+"""OpenAPI pieces shared by every view: the Token scheme, the error bodies and the responses each
+kind of operation documents (so every status a client can get is in the schema)."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+
+class APIKeyScheme(OpenApiAuthenticationExtension):
+    """Documents coalition.api.authentication.APIKeyAuthentication as an ``Authorization`` header."""
+
+    target_class = "coalition.api.authentication.APIKeyAuthentication"
+    name = "TokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "An API key sent as `Authorization: Token <key>`. Keys are issued with "
+                "`python manage.py create_api_key USERNAME` and shown once; only their SHA-256 digest is "
+                "stored. A revoked key, or a key of an inactive user, is answered with 401."
+            ),
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, for a person to read.")
+
+
+#: 400: each field that is wrong with its messages; ``non_field_errors`` for the record as a whole;
+#: ``detail`` for a body that is not JSON at all.
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": "Each field in error with a list of messages a person can act on.",
+    "properties": {
+        "detail": {"type": "string", "description": "A request that could not be read (malformed JSON)."},
+        "non_field_errors": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+CONFLICT = inline_serializer(
+    "ConflictError",
+    {
+        "version": serializers.ListField(child=serializers.CharField(), help_text="Why the write was refused."),
+        "current_version": serializers.IntegerField(help_text="The record's version now: reload it and retry."),
+    },
+)
+
+
+def _error(description, example):
+    return OpenApiResponse(
+        ErrorSerializer, description=description, examples=[OpenApiExample("error", {"detail": example})]
+    )
+
+
+UNAUTHENTICATED = _error(
+    "No key, or a revoked or unknown key (`WWW-Authenticate: Token`).", "Invalid or revoked API key."
+)
+FORBIDDEN = _error("Your role may not do this.", "You may only change pledges of your own member.")
+NOT_FOUND = _error("No such record, or not one you may see.", "No Pledge matches the given query.")
+THROTTLED = _error("Too many requests: wait the `Retry-After` seconds.", "Request was throttled.")
+NOT_ACCEPTABLE = _error("No representation in the format asked for.", "Could not satisfy the request Accept header.")
+UNSUPPORTED = _error("The body is not JSON.", 'Unsupported media type "text/plain" in request.')
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag still matches.")
+BAD_REQUEST = OpenApiResponse(VALIDATION_ERROR, description="Invalid input: the fields and what is wrong with them.")
+CONFLICT_RESPONSE = OpenApiResponse(CONFLICT, description="The record changed since you read this version.")
+
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The `ETag` of a copy you hold: answered with 304 and no body while it is current.",
+)
+VERSION_QUERY = OpenApiParameter(
+    "version",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    description="The version you read; if the record has changed since, the delete is refused with 409.",
+)
+
+
+def read_responses(serializer, *, listing=False):
+    """Responses of a GET: the body, 304, and the errors a reader can get."""
+    responses = {
+        200: serializer,
+        304: NOT_MODIFIED,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        406: NOT_ACCEPTABLE,
+        429: THROTTLED,
+    }
+    if listing:
+        responses[400] = BAD_REQUEST  # a filter value that is not valid
+    return responses
+
+
+def csv_list_responses(serializer):
+    """A list's responses, with the CSV body documented as text."""
+    responses = read_responses(serializer, listing=True)
+    responses[(200, "application/json")] = responses.pop(200)
+    responses[(200, "text/csv")] = OpenApiResponse(
+        OpenApiTypes.STR,
+        description="`?format=csv`: the page as CSV, with names beside codes (member_code, member_name, ...). "
+        "The `Link` header has the next and previous pages; `X-Total-Count` the number of rows.",
+    )
+    return responses
+
+
+def write_responses(serializer, status=200, *, conflict=True):
+    """Responses of a write: the record, and every error a writer can get."""
+    responses = {
+        status: serializer,
+        400: BAD_REQUEST,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        406: NOT_ACCEPTABLE,
+        415: UNSUPPORTED,
+        429: THROTTLED,
+    }
+    if conflict:
+        responses[409] = CONFLICT_RESPONSE
+    return responses
+
+
+DELETED = OpenApiResponse(description="Deleted.")
+
+
+def crud_schema(
+    noun,
+    serializer,
+    update_serializer=None,
+    *,
+    plural=None,
+    description="",
+    create_doc="",
+    delete_doc="",
+    conflict=True,
+):
+    """Document list, retrieve, create, update, partial_update and destroy of one resource (those the
+    viewset has), each with every status it can answer."""
+    plural = plural or f"{noun}s"
+
+    def decorate(viewset):
+        specs = {
+            "list": extend_schema(
+                summary=f"List {plural}",
+                description=description,
+                parameters=[IF_NONE_MATCH],
+                responses=csv_list_responses(serializer(many=True)),
+            ),
+            "retrieve": extend_schema(
+                summary=f"A {noun}",
+                description=description,
+                parameters=[IF_NONE_MATCH],
+                responses=read_responses(serializer),
+            ),
+            "create": extend_schema(
+                summary=f"Record a {noun}",
+                description=create_doc,
+                request=serializer,
+                responses=write_responses(serializer, 201, conflict=False),
+            ),
+            "update": extend_schema(
+                summary=f"Change a {noun}" + (" (send the version you read)" if conflict else ""),
+                request=update_serializer,
+                responses=write_responses(serializer, conflict=conflict),
+            ),
+            "partial_update": extend_schema(
+                summary=f"Change some fields of a {noun}" + (" (send the version you read)" if conflict else ""),
+                request=update_serializer,
+                responses=write_responses(serializer, conflict=conflict),
+            ),
+            "destroy": extend_schema(
+                summary=f"Delete a {noun}",
+                description=delete_doc,
+                parameters=[VERSION_QUERY] if conflict else [],
+                responses=write_responses(DELETED, 204, conflict=conflict),
+            ),
+        }
+        return extend_schema_view(**{name: spec for name, spec in specs.items() if hasattr(viewset, name)})(viewset)
+
+    return decorate

@@ -1,0 +1,242 @@
+"""Serializers of coalitions and members, and the base every API serializer builds on.
+
+Serializers check the shape of what comes in (types, choices, codes that exist); the services decide
+everything else. Reads are hot (a partner pulls thousands of rows), so each serializer writes its
+``to_representation`` by hand from attributes already loaded: the declared fields still document the
+schema and validate input, and tests/coalition/test_api_serializers.py checks that both agree.
+"""
+
+from datetime import UTC
+
+from django.db.models import Prefetch
+from rest_framework import serializers
+
+from coalition import permissions
+from coalition.models import Coalition, Member, Membership
+
+
+def iso_datetime(value):
+    """A datetime as DRF writes it with ``default_timezone=UTC``: ISO 8601, ``Z`` for UTC."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def iso_date(value):
+    return None if value is None else value.isoformat()
+
+
+def decimal_text(value):
+    """Money and rates travel as strings, so no client reads them through a float."""
+    return None if value is None else str(value)
+
+
+def utc_datetime(**kwargs):
+    return serializers.DateTimeField(default_timezone=UTC, **kwargs)
+
+
+def attribute(obj, path):
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def version_field():
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The version you read. A stale one is refused with 409 (the record changed since).",
+    )
+
+
+class VersionSerializer(serializers.Serializer):
+    """The body of a transition: the version the client read."""
+
+    version = version_field()
+
+
+class APISerializer(serializers.Serializer):
+    # No docstring: drf-spectacular would give it to every subclass's schema component.
+    # ``Meta.csv_expand`` names the columns a code becomes in CSV, e.g. ``member`` → ``member_code``
+    # and ``member_name``, each read from the record by an attribute path.
+
+    class Meta:
+        csv_expand = {}
+
+    def csv_header(self):
+        expand = getattr(self.Meta, "csv_expand", {})
+        header = []
+        for name, field in self.fields.items():
+            if field.write_only:
+                continue
+            header.extend(column for column, _path in expand.get(name, ((name, None),)))
+        return header
+
+    def csv_row(self, instance, data):
+        expand = getattr(self.Meta, "csv_expand", {})
+        row = dict(data)
+        for name, columns in expand.items():
+            row.pop(name, None)
+            for column, path in columns:
+                row[column] = attribute(instance, path)
+        return row
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related record named by its code or slug, looked up among those the user may see, with a
+    message naming what was not found: ``Unknown member code XX.`` (``queryset`` is every record, for
+    the schema; ``scope(user)`` is what the user may name.)"""
+
+    def __init__(self, *, noun, scope, **kwargs):
+        self.scope = scope
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "does_not_exist": f"Unknown {noun} {{value}}.",
+                "invalid": f"Give the {noun} as text.",
+            },
+        )
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.scope(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data.strip())
+
+
+class VisibleRecordField(serializers.PrimaryKeyRelatedField):
+    """A related record by id, among those the user may see (others are reported as missing);
+    ``queryset`` is every record, for the schema; ``scope(user)`` is what the user may name."""
+
+    def __init__(self, *, scope, **kwargs):
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.scope(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str) or not str(data).isdigit():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if int(data) > 2**63 - 1:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+def coalition_field(**kwargs):
+    kwargs.setdefault("help_text", "The coalition's slug.")
+    return CodeRelatedField(
+        noun="coalition slug",
+        scope=lambda user: permissions.visible_coalitions(user),
+        queryset=Coalition.objects.all(),
+        slug_field="slug",
+        **kwargs,
+    )
+
+
+def member_field(**kwargs):
+    kwargs.setdefault("help_text", "The member's code (ISO 3166-1 alpha-2 for a country).")
+    return CodeRelatedField(
+        noun="member code",
+        scope=lambda user: permissions.visible_members(user),
+        queryset=Member.objects.all(),
+        slug_field="code",
+        **kwargs,
+    )
+
+
+# --- Coalitions ------------------------------------------------------------------------------------
+
+
+class CoalitionSerializer(APISerializer):
+    """A coalition, by slug."""
+
+    slug = serializers.SlugField(max_length=80)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    target_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
+    reporting_currency = serializers.CharField(read_only=True)
+    created_at = utc_datetime(read_only=True)
+    updated_at = utc_datetime(read_only=True)
+
+    def to_representation(self, coalition):
+        return {
+            "slug": coalition.slug,
+            "name": coalition.name,
+            "description": coalition.description,
+            "target_eur": decimal_text(coalition.target_eur),
+            "reporting_currency": coalition.reporting_currency,
+            "created_at": iso_datetime(coalition.created_at),
+            "updated_at": iso_datetime(coalition.updated_at),
+        }
+
+
+class CoalitionUpdateSerializer(APISerializer):
+    """A coalition's name, description and target (its slug is its address and stays)."""
+
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    target_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
+
+
+# --- Members ---------------------------------------------------------------------------------------
+
+
+class MembershipSerializer(serializers.Serializer):
+    coalition = serializers.CharField(help_text="The coalition's slug.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    since = serializers.DateField(allow_null=True)
+
+
+class MemberSerializer(APISerializer):
+    """A country or organisation, by code, with its seats in your coalitions."""
+
+    code = serializers.CharField(max_length=12, help_text="ISO 3166-1 alpha-2 for a country; NATO, EU ... otherwise.")
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Member.Kind.choices, default=Member.Kind.COUNTRY)
+    coalitions = MembershipSerializer(many=True, read_only=True, help_text="Its seats in your coalitions.")
+    coalition = coalition_field(write_only=True, help_text="The coalition to seat the new member in.")
+    role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER, write_only=True)
+    since = serializers.DateField(required=False, allow_null=True, write_only=True)
+
+    class Meta:
+        csv_expand = {}
+
+    def to_representation(self, member):
+        return {
+            "code": member.code,
+            "name": member.name,
+            "kind": member.kind,
+            "coalitions": [
+                {"coalition": m.coalition.slug, "role": m.role, "since": iso_date(m.since)}
+                for m in member.visible_memberships
+            ],
+        }
+
+    def csv_row(self, instance, data):
+        row = super().csv_row(instance, data)
+        row["coalitions"] = " ".join(f"{m['coalition']}:{m['role']}" for m in data["coalitions"])
+        return row
+
+
+class MemberUpdateSerializer(APISerializer):
+    """A member's code is referenced everywhere and stays; its name and kind may be corrected."""
+
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Member.Kind.choices)
+
+
+def with_visible_memberships(user, queryset):
+    """Members with ``visible_memberships``: their seats in the coalitions ``user`` may see."""
+    memberships = permissions.visible_by_coalition(user, Membership.objects.select_related("coalition"))
+    return queryset.prefetch_related(
+        Prefetch("memberships", queryset=memberships.order_by("coalition__slug"), to_attr="visible_memberships")
+    )

@@ -1,0 +1,51 @@
+"""``/api/``: the v1 resources, the OpenAPI schema and its offline docs (drf-spectacular-sidecar)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from coalition.api import schema  # noqa: F401 - registers the Token scheme with drf-spectacular
+from coalition.api.conditional import ConditionalGetMixin
+from coalition.api.views import CoalitionViewSet, MemberViewSet
+from contributions.api.views import (
+    AllocationViewSet,
+    DisbursementViewSet,
+    ExchangeRateViewSet,
+    PledgeViewSet,
+    PriorityViewSet,
+)
+from meetings.api.views import ActionItemViewSet, DecisionViewSet, MeetingViewSet
+from reports.api.views import SummaryView
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_root_view = True
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("coalitions", CoalitionViewSet, basename="coalition")
+router.register("members", MemberViewSet, basename="member")
+router.register("pledges", PledgeViewSet, basename="pledge")
+router.register("disbursements", DisbursementViewSet, basename="disbursement")
+router.register("priorities", PriorityViewSet, basename="priority")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("decisions", DecisionViewSet, basename="decision")
+router.register("action-items", ActionItemViewSet, basename="action-item")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+
+
+class SchemaView(ConditionalGetMixin, SpectacularAPIView):
+    """The OpenAPI 3 schema (YAML; JSON with ``?format=json``), with an ETag like every API GET."""
+
+
+urlpatterns = [
+    path("v1/summary/", SummaryView.as_view(), name="summary"),
+    path("v1/", include(router.urls)),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

@@ -1,0 +1,175 @@
+"""The base of every API viewset: reads through the user's visible querysets, writes through the
+services, conditional GET, CSV lists, and the version a client must send back when it updates."""
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from coalition.api.conditional import ConditionalGetMixin
+from coalition.api.parsers import DecimalJSONParser
+from coalition.api.permissions import CoalitionAPIPermission
+from coalition.api.renderers import CSVRenderer
+
+#: Primary keys are bigint: a larger number in a URL names no record (and must not reach the database).
+MAX_PK = 2**63 - 1
+VERSION_REQUIRED = _(
+    "This field is required: send the version you read (the record's `version`), so that a change "
+    "someone made since is not overwritten."
+)
+
+
+def latest_update(objects):
+    """The newest ``updated_at`` among ``objects`` (None when they have none)."""
+    stamps = [stamp for stamp in (getattr(obj, "updated_at", None) for obj in objects) if stamp is not None]
+    return max(stamps) if stamps else None
+
+
+def version_from_query(request):
+    """The optional ``?version=N`` of a DELETE."""
+    raw = request.query_params.get("version")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) > MAX_PK:
+        raise ValidationError({"version": [_("Send the record's version as a whole number.")]})
+    return int(raw)
+
+
+class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
+    """List and detail; subclasses add the write mixins below and say which services they call.
+
+    ``serializer_class`` reads and creates; ``update_serializer_class`` validates PUT and PATCH;
+    ``action_serializers`` maps extra actions (``confirm``...) to the serializer of their body.
+    """
+
+    permission_classes = [CoalitionAPIPermission]
+    filter_backends = [DjangoFilterBackend]
+    parser_classes = [DecimalJSONParser]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    #: None: read-only. Otherwise the scope of coalition.permissions.can_write_api a writer needs.
+    write_scope = None
+    update_serializer_class = None
+    action_serializers = {}
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update") and self.update_serializer_class is not None:
+            return self.update_serializer_class
+        return self.action_serializers.get(self.action, self.serializer_class)
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action != "list":
+            renderers = [renderer for renderer in renderers if not isinstance(renderer, CSVRenderer)]
+        return renderers
+
+    def get_object(self):
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+        if self.lookup_field == "pk" and (not str(lookup).isdigit() or int(lookup) > MAX_PK):
+            raise NotFound()
+        return super().get_object()
+
+    def represent(self, instance):
+        """The record as a reader sees it, read again through the list's queryset (annotations and all)."""
+        instance = self.get_queryset().get(pk=instance.pk)
+        return self.serializer_class(instance, context=self.get_serializer_context()).data
+
+    def represent_response(self, instance):
+        return Response(self.represent(instance))
+
+    def list_response(self, queryset):
+        """An unpaged list (the answer of a write that changed several records)."""
+        return Response(self.serializer_class(queryset, many=True, context=self.get_serializer_context()).data)
+
+    # --- reads ------------------------------------------------------------------------------------
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = list(self.paginate_queryset(queryset))
+        self.last_modified = latest_update(page)
+        serializer = self.get_serializer(page, many=True)
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return self._csv_response(page, serializer)
+        return self.get_paginated_response(serializer.data)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.last_modified = getattr(instance, "updated_at", None)
+        return Response(self.get_serializer(instance).data)
+
+    def _csv_response(self, page, serializer):
+        child = serializer.child
+        rows = [child.csv_row(obj, data) for obj, data in zip(page, serializer.data, strict=True)]
+        response = Response({"header": child.csv_header(), "rows": rows})
+        paginator = self.paginator
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for url, rel in ((paginator.get_next_link(), "next"), (paginator.get_previous_link(), "prev"))
+            if url
+        ]
+        if links:
+            response["Link"] = ", ".join(links)
+        response["X-Total-Count"] = str(paginator.page.paginator.count)
+        response["Content-Disposition"] = f'inline; filename="{self.basename}.csv"'
+        return response
+
+    # --- writes -----------------------------------------------------------------------------------
+
+    def validated(self, serializer_class=None, instance=None, partial=False, require_version=False):
+        """The request body checked for shape by the action's serializer; services check the rest.
+
+        With ``require_version`` the body must carry the ``version`` the client read (PUT, PATCH and
+        the transitions), even for a PATCH, where DRF would otherwise treat every field as optional.
+        """
+        serializer_class = serializer_class or self.get_serializer_class()
+        serializer = serializer_class(
+            instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if require_version and "version" in serializer.fields and "version" not in data:
+            raise ValidationError({"version": [VERSION_REQUIRED]})
+        return data
+
+
+class CreateMixin:
+    def create(self, request, *args, **kwargs):
+        data = self.validated()
+        with transaction.atomic():
+            instance = self.perform_create(data)
+        return Response(self.represent(instance), status=status.HTTP_201_CREATED)
+
+    def perform_create(self, data):
+        raise NotImplementedError
+
+
+class UpdateMixin:
+    def update(self, request, *args, partial=False, **kwargs):
+        instance = self.get_object()
+        data = self.validated(instance=instance, partial=partial, require_version=True)
+        version = data.pop("version", None)
+        with transaction.atomic():
+            instance = self.perform_update(instance, data, version=version)
+        return Response(self.represent(instance))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def perform_update(self, instance, data, *, version):
+        raise NotImplementedError
+
+
+class DestroyMixin:
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        version = version_from_query(request)
+        with transaction.atomic():
+            self.perform_destroy(instance, version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_destroy(self, instance, *, version):
+        raise NotImplementedError

@@ -1,0 +1,259 @@
+"""Serializers of meetings, decisions and action items. Delegates' names and draft minutes are
+internal: partners get the attendance without delegates and no minutes until they are approved."""
+
+from django.apps import apps
+from rest_framework import serializers
+
+from coalition import permissions
+from coalition.api.serializers import (
+    APISerializer,
+    VisibleRecordField,
+    coalition_field,
+    iso_date,
+    iso_datetime,
+    member_field,
+    utc_datetime,
+    version_field,
+)
+from meetings.models import ActionItem, Attendance, Decision, Meeting
+
+COALITION_COLUMNS = (("coalition_slug", "coalition.slug"), ("coalition_name", "coalition.name"))
+MEETING_COLUMNS = (("meeting_id", "meeting.pk"), ("meeting_title", "meeting.title"))
+COALITION_OF_MEETING = (
+    ("coalition_slug", "meeting.coalition.slug"),
+    ("coalition_name", "meeting.coalition.name"),
+)
+
+
+def meeting_field(**kwargs):
+    return VisibleRecordField(
+        scope=lambda user: permissions.visible_by_coalition(user, Meeting.objects.all()),
+        queryset=Meeting.objects.all(),
+        **kwargs,
+    )
+
+
+class AttendanceSerializer(serializers.Serializer):
+    member = serializers.CharField(help_text="The member's code.")
+    member_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Attendance.Role.choices)
+    status = serializers.ChoiceField(choices=Attendance.Status.choices)
+    delegates = serializers.CharField(
+        required=False, help_text="Names and titles, one a line. Personal data: left out for partners."
+    )
+
+
+class AgendaItemSerializer(serializers.Serializer):
+    order = serializers.IntegerField()
+    title = serializers.CharField()
+    notes = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class MeetingSerializer(APISerializer):
+    """A meeting of a coalition with its attendance and agenda."""
+
+    id = serializers.IntegerField(read_only=True)
+    coalition = coalition_field()
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    online = serializers.BooleanField(required=False)
+    status = serializers.ChoiceField(
+        choices=Meeting.Status.choices, read_only=True, help_text="Changes through .../mark-held/ and .../cancel/."
+    )
+    minutes = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="null while draft minutes are kept internal."
+    )
+    minutes_status = serializers.ChoiceField(choices=Meeting.MinutesStatus.choices, read_only=True)
+    held_at = utc_datetime(read_only=True, allow_null=True)
+    attendance = AttendanceSerializer(many=True, read_only=True)
+    agenda = AgendaItemSerializer(many=True, read_only=True)
+    created_at = utc_datetime(read_only=True)
+    updated_at = utc_datetime(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        csv_expand = {"coalition": COALITION_COLUMNS}
+
+    def to_representation(self, m):
+        user = self.context["request"].user
+        delegates = permissions.can_see_delegates(user, m.coalition_id)
+        attendance = []
+        for a in m.attendances.all():
+            row = {"member": a.member.code, "member_name": a.member.name, "role": a.role, "status": a.status}
+            if delegates:
+                row["delegates"] = a.delegates
+            attendance.append(row)
+        return {
+            "id": m.pk,
+            "coalition": m.coalition.slug,
+            "title": m.title,
+            "kind": m.kind,
+            "starts_at": iso_datetime(m.starts_at),
+            "ends_at": iso_datetime(m.ends_at),
+            "location": m.location,
+            "online": m.online,
+            "status": m.status,
+            "minutes": m.minutes if permissions.can_see_minutes(user, m) else None,
+            "minutes_status": m.minutes_status,
+            "held_at": iso_datetime(m.held_at),
+            "attendance": attendance,
+            "agenda": [
+                {"order": i.order, "title": i.title, "notes": i.notes, "outcome": i.outcome}
+                for i in m.agenda_items.all()
+            ],
+            "created_at": iso_datetime(m.created_at),
+            "updated_at": iso_datetime(m.updated_at),
+            "version": m.version,
+        }
+
+
+class MeetingUpdateSerializer(APISerializer):
+    """A change to a meeting or its minutes."""
+
+    title = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    online = serializers.BooleanField(required=False)
+    minutes = serializers.CharField(required=False, allow_blank=True)
+    minutes_status = serializers.ChoiceField(
+        choices=Meeting.MinutesStatus.choices,
+        required=False,
+        help_text="approved publishes the minutes (after the meeting is held); approved minutes are final.",
+    )
+    version = version_field()
+
+
+class AttendanceSetSerializer(serializers.Serializer):
+    """A member's invitation to the meeting, or whether it came."""
+
+    member = member_field()
+    role = serializers.ChoiceField(choices=Attendance.Role.choices, default=Attendance.Role.PARTICIPANT)
+    status = serializers.ChoiceField(choices=Attendance.Status.choices, default=Attendance.Status.INVITED)
+    delegates = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AgendaItemAddSerializer(serializers.Serializer):
+    """A new agenda item (at the end unless order is given)."""
+
+    title = serializers.CharField(max_length=300)
+    order = serializers.IntegerField(min_value=1, max_value=32767, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    outcome = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _pledges():
+    # Pledges live in contributions, which depends on meetings: the model is looked up, not imported.
+    return apps.get_model("contributions", "Pledge").objects.all()
+
+
+def _priorities():
+    return apps.get_model("contributions", "PriorityPurchase").objects.all()
+
+
+# --- Decisions -------------------------------------------------------------------------------------
+
+
+class DecisionSerializer(APISerializer):
+    """A decision of a meeting, with the pledges and priorities it concerns."""
+
+    id = serializers.IntegerField(read_only=True)
+    meeting = meeting_field(help_text="Id of the meeting that decided.")
+    coalition = serializers.CharField(read_only=True, help_text="The meeting's coalition (slug).")
+    text = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
+    pledges = VisibleRecordField(
+        scope=lambda user: permissions.visible_pledges(user),
+        queryset=_pledges(),
+        many=True,
+        required=False,
+        help_text="Ids of the pledges it concerns (only those you may see are listed).",
+    )
+    priorities = VisibleRecordField(
+        scope=lambda user: permissions.visible_by_coalition(user, _priorities()),
+        queryset=_priorities(),
+        many=True,
+        required=False,
+        help_text="Ids of the priority purchases it concerns.",
+    )
+    created_at = utc_datetime(read_only=True)
+
+    class Meta:
+        csv_expand = {"meeting": MEETING_COLUMNS, "coalition": COALITION_OF_MEETING}
+
+    def to_representation(self, d):
+        return {
+            "id": d.pk,
+            "meeting": d.meeting_id,
+            "coalition": d.meeting.coalition.slug,
+            "text": d.text,
+            "kind": d.kind,
+            "pledges": [p.pk for p in d.visible_pledges],
+            "priorities": [p.pk for p in d.priorities.all()],
+            "created_at": iso_datetime(d.created_at),
+        }
+
+    def csv_row(self, instance, data):
+        row = super().csv_row(instance, data)
+        row["pledges"] = " ".join(str(pk) for pk in data["pledges"])
+        row["priorities"] = " ".join(str(pk) for pk in data["priorities"])
+        return row
+
+
+class DecisionUpdateSerializer(APISerializer):
+    """A correction to a decision's wording or kind."""
+
+    text = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
+
+
+# --- Action items ----------------------------------------------------------------------------------
+
+
+class ActionItemSerializer(APISerializer):
+    """A next step agreed at a meeting, owned by a member."""
+
+    id = serializers.IntegerField(read_only=True)
+    meeting = meeting_field(help_text="Id of the meeting that agreed it.")
+    coalition = serializers.CharField(read_only=True)
+    text = serializers.CharField()
+    owner = member_field(required=False, allow_null=True, help_text="Code of the member who owns it.")
+    due_on = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=ActionItem.Status.choices, read_only=True)
+    updated_at = utc_datetime(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        csv_expand = {
+            "meeting": MEETING_COLUMNS,
+            "coalition": COALITION_OF_MEETING,
+            "owner": (("owner_code", "owner.code"), ("owner_name", "owner.name")),
+        }
+
+    def to_representation(self, item):
+        return {
+            "id": item.pk,
+            "meeting": item.meeting_id,
+            "coalition": item.meeting.coalition.slug,
+            "text": item.text,
+            "owner": item.owner.code if item.owner_id else None,
+            "due_on": iso_date(item.due_on),
+            "status": item.status,
+            "updated_at": iso_datetime(item.updated_at),
+            "version": item.version,
+        }
+
+
+class ActionItemUpdateSerializer(APISerializer):
+    """A change to an action item, or closing it (done or dropped)."""
+
+    text = serializers.CharField()
+    owner = member_field(required=False, allow_null=True)
+    due_on = serializers.DateField(required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=ActionItem.Status.choices, required=False)
+    version = version_field()

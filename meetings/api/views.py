@@ -1,0 +1,181 @@
+"""Meetings, decisions and action items over the API: read by every role of the coalition (without
+delegates' names and draft minutes for partners), written by its secretariat through meetings.services."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+
+from coalition import permissions
+from coalition.api import schema
+from coalition.api.serializers import VersionSerializer
+from coalition.api.viewsets import APIViewSet, CreateMixin, DestroyMixin, UpdateMixin
+from meetings import selectors, services
+from meetings.api.serializers import (
+    ActionItemSerializer,
+    ActionItemUpdateSerializer,
+    AgendaItemAddSerializer,
+    AttendanceSetSerializer,
+    DecisionSerializer,
+    DecisionUpdateSerializer,
+    MeetingSerializer,
+    MeetingUpdateSerializer,
+)
+from meetings.filtersets import ActionItemFilterSet, DecisionFilterSet, MeetingFilterSet
+from meetings.models import Attendance
+
+
+@schema.crud_schema(
+    "meeting",
+    MeetingSerializer,
+    MeetingUpdateSerializer,
+    description="Attendance (delegates' names only for the coalition's own roles, never partners), agenda, "
+    "and the minutes once approved.",
+    create_doc="The secretariat plans a meeting; it is marked held or cancelled with the actions.",
+    delete_doc="Only a meeting that was not held (held meetings are the record).",
+)
+class MeetingViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    serializer_class = MeetingSerializer
+    update_serializer_class = MeetingUpdateSerializer
+    action_serializers = {
+        "mark_held": VersionSerializer,
+        "cancel": VersionSerializer,
+        "attendance": AttendanceSetSerializer,
+        "agenda_items": AgendaItemAddSerializer,
+    }
+    filterset_class = MeetingFilterSet
+    write_scope = "manage"
+
+    def get_queryset(self):
+        return (
+            selectors.meeting_list(self.request.user)
+            .prefetch_related(
+                Prefetch("attendances", queryset=Attendance.objects.select_related("member")), "agenda_items"
+            )
+            .order_by("-starts_at", "-id")
+        )
+
+    def perform_create(self, data):
+        return services.meeting_create(acting_user=self.request.user, **data)
+
+    def perform_update(self, meeting, data, *, version):
+        return services.meeting_update(acting_user=self.request.user, meeting=meeting, version=version, **data)
+
+    def perform_destroy(self, meeting, *, version):
+        services.meeting_delete(acting_user=self.request.user, meeting=meeting, version=version)
+
+    @extend_schema(
+        summary="Mark a meeting held",
+        description="After it started; the meeting summary email goes out.",
+        request=VersionSerializer,
+        responses=schema.write_responses(MeetingSerializer),
+    )
+    @action(detail=True, methods=["post"], url_path="mark-held")
+    def mark_held(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.validated(require_version=True)
+        meeting = services.meeting_mark_held(acting_user=request.user, meeting=meeting, version=data["version"])
+        return self.represent_response(meeting)
+
+    @extend_schema(
+        summary="Cancel a planned meeting",
+        request=VersionSerializer,
+        responses=schema.write_responses(MeetingSerializer),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.validated(require_version=True)
+        meeting = services.meeting_cancel(acting_user=request.user, meeting=meeting, version=data["version"])
+        return self.represent_response(meeting)
+
+    @extend_schema(
+        summary="Invite a member, or record whether it came",
+        request=AttendanceSetSerializer,
+        responses=schema.write_responses(MeetingSerializer, conflict=False),
+    )
+    @action(detail=True, methods=["post"])
+    def attendance(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.validated()
+        services.attendance_set(acting_user=request.user, meeting=meeting, **data)
+        return self.represent_response(meeting)
+
+    @extend_schema(
+        summary="Add an agenda item",
+        request=AgendaItemAddSerializer,
+        responses=schema.write_responses(MeetingSerializer, conflict=False),
+    )
+    @action(detail=True, methods=["post"], url_path="agenda-items")
+    def agenda_items(self, request, pk=None):
+        meeting = self.get_object()
+        data = self.validated()
+        services.agenda_item_add(acting_user=request.user, meeting=meeting, **data)
+        return self.represent_response(meeting)
+
+
+@schema.crud_schema(
+    "decision",
+    DecisionSerializer,
+    DecisionUpdateSerializer,
+    description="What the coalition's meetings decided, with the pledges and priorities concerned.",
+    create_doc="Records the decision and links the pledges and priorities it concerns (of the same coalition).",
+    conflict=False,
+)
+class DecisionViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    serializer_class = DecisionSerializer
+    update_serializer_class = DecisionUpdateSerializer
+    filterset_class = DecisionFilterSet
+    write_scope = "manage"
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            selectors.decision_list(user)
+            .prefetch_related(
+                Prefetch("pledges", queryset=permissions.visible_pledges(user).only("id"), to_attr="visible_pledges"),
+                "priorities",
+            )
+            .order_by("meeting__starts_at", "id")
+        )
+
+    def perform_create(self, data):
+        from contributions.services import decision_link
+
+        user = self.request.user
+        pledges, priorities = data.pop("pledges", []), data.pop("priorities", [])
+        decision = services.decision_record(acting_user=user, **data)
+        if pledges or priorities:
+            decision_link(acting_user=user, decision=decision, pledges=pledges, priorities=priorities)
+        return decision
+
+    def perform_update(self, decision, data, *, version):
+        return services.decision_update(acting_user=self.request.user, decision=decision, **data)
+
+    def perform_destroy(self, decision, *, version):
+        services.decision_delete(acting_user=self.request.user, decision=decision)
+
+
+@schema.crud_schema(
+    "action item",
+    ActionItemSerializer,
+    ActionItemUpdateSerializer,
+    description="Next steps agreed at meetings, owned by members; open ones follow to the next meeting.",
+    create_doc="A new action item is open; close it (done or dropped) with PUT or PATCH.",
+)
+class ActionItemViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    serializer_class = ActionItemSerializer
+    update_serializer_class = ActionItemUpdateSerializer
+    filterset_class = ActionItemFilterSet
+    write_scope = "manage"
+
+    def get_queryset(self):
+        return selectors.action_item_list(self.request.user).order_by("due_on", "id")
+
+    def perform_create(self, data):
+        return services.action_item_add(acting_user=self.request.user, **data)
+
+    def perform_update(self, item, data, *, version):
+        return services.action_item_update(acting_user=self.request.user, action_item=item, version=version, **data)
+
+    def perform_destroy(self, item, *, version):
+        services.action_item_delete(acting_user=self.request.user, action_item=item, version=version)
