@@ -93,3 +93,156 @@ def test_other_coalition_dashboard_is_hidden(client, steering, other_coalition):
     client.force_login(steering)
     assert client.get(dashboard_url(other_coalition)).status_code == 404
     assert client.get(f"/coalitions/{other_coalition.slug}/export/members.csv").status_code == 404
+
+
+def test_dashboard_shows_the_summarys_figures_in_tables(client, steering, coalition, pledge_a, pledge_b):
+    from reports.selectors import coalition_summary
+
+    summary = coalition_summary(coalition)
+    response = client_for(client, steering).get(dashboard_url(coalition))
+    body = response.content.decode()
+    assert response.context["summary"] == summary
+    assert "5,000,000.00 EUR" in body  # confirmed (pledge_b)
+    assert "95,000,000.00 EUR" in body  # gap to the 100 M target
+    announced = f"{summary.announced_eur:,.2f}"
+    assert announced in body  # pledge_a, shown apart from the confirmed figure
+    for table in ("progress", "status", "members", "months", "priorities"):
+        assert f"/coalitions/{coalition.slug}/export/{table}.csv" in body
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+def read_csv(response):
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+
+
+def test_every_chart_has_its_numbers_as_csv(client, steering, coalition, pledge_a, pledge_b):
+    client_for(client, steering)
+    rows = read_csv(client.get(f"/coalitions/{coalition.slug}/export/members.csv"))
+    assert rows[0][:3] == ["Rank", "Code", "Member"]
+    assert [row[1] for row in rows[1:]] == ["LU", "EE"]  # ranked by EUR
+    assert rows[1][3] == "5000000.00"
+    status = read_csv(client.get(f"/coalitions/{coalition.slug}/export/status.csv"))
+    assert ["confirmed", "1", "5000000.00"] in status
+    assert client.get(f"/coalitions/{coalition.slug}/export/nothing.csv").status_code == 404
+
+
+def test_filters_apply_to_figures_and_exports(client, steering, coalition, pledge_a, pledge_b):
+    client_for(client, steering)
+    response = client.get(dashboard_url(coalition), {"status": ["confirmed"]})
+    assert response.context["summary"].announced_eur == 0
+    assert response.context["summary"].confirmed_eur == pledge_b.amount_eur
+    rows = read_csv(client.get(f"/coalitions/{coalition.slug}/export/members.csv", {"status": "confirmed"}))
+    assert [row[1] for row in rows[1:]] == ["LU"]
+    response = client.get(dashboard_url(coalition), {"announced_after": "2025-01-01"})
+    assert response.context["summary"].pledge_count == 0
+    bad = client.get(dashboard_url(coalition), {"announced_after": "2025-01-01", "announced_before": "2024-01-01"})
+    assert bad.status_code == 200 and "before its start" in bad.content.decode()
+
+
+def test_charts_are_accessible_svg(client, steering, coalition, pledge_a, pledge_b):
+    body = client_for(client, steering).get(dashboard_url(coalition)).content.decode()
+    assert body.count('<svg xmlns="http://www.w3.org/2000/svg"') == 5
+    assert body.count('role="img"') == 5
+    assert body.count("<title id=") == 5 and body.count("<desc id=") == 5
+    assert "<script" not in body
+
+
+def test_recent_changes_show_who_did_what_to_internal_readers_only(
+    client, steering, partner, editor_a, coalition, pledge_a
+):
+    from contributions import services
+
+    services.pledge_update(acting_user=editor_a, pledge=pledge_a, version=pledge_a.version, title="Renamed")
+    body = client_for(client, steering).get(dashboard_url(coalition)).content.decode()
+    assert "Recent changes" in body and "editor_a" in body and "Renamed" in body
+    partner_body = client_for(client, partner).get(dashboard_url(coalition)).content.decode()
+    assert "Recent changes" not in partner_body
+
+
+def test_meetings_and_open_action_items_appear(client, steering, coalition, member_a):
+    from datetime import UTC, datetime
+
+    from meetings import services as meeting_services
+    from meetings.models import ActionItem, Decision
+
+    held = meeting_services.meeting_create(
+        acting_user=None,
+        coalition=coalition,
+        title="First steering group",
+        starts_at=datetime(2024, 2, 2, 10, tzinfo=UTC),
+    )
+    Decision.objects.create(meeting=held, text="Priorities agreed.")
+    ActionItem.objects.create(meeting=held, text="Draft the roadmap", owner=member_a)
+    held.status = "held"
+    held.save(update_fields=["status"])
+    upcoming = meeting_services.meeting_create(
+        acting_user=None, coalition=coalition, title="Next steering group", starts_at=datetime(2099, 1, 1, tzinfo=UTC)
+    )
+    body = client_for(client, steering).get(dashboard_url(coalition)).content.decode()
+    assert "First steering group" in body and "Priorities agreed." in body
+    assert upcoming.title in body and "Draft the roadmap" in body
+
+
+def _bulk(coalition, members, count):
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from contributions.models import Pledge
+
+    statuses = ("announced", "confirmed", "disbursing", "fulfilled", "withdrawn")
+    Pledge.objects.bulk_create(
+        (
+            Pledge(
+                coalition=coalition,
+                member=members[i % len(members)],
+                title=f"Bulk {i}",
+                amount=Decimal(1000 + i),
+                currency="EUR",
+                amount_eur=Decimal(1000 + i),
+                disbursed_amount=Decimal(500) if statuses[i % 5] in ("disbursing", "fulfilled") else Decimal(0),
+                disbursed_eur=Decimal(500) if statuses[i % 5] in ("disbursing", "fulfilled") else Decimal(0),
+                exchange_rate=Decimal(1),
+                exchange_rate_date=date(2023, 1, 1) + timedelta(days=i % 700),
+                exchange_rate_source="EUR",
+                status=statuses[i % 5],
+                announced_on=date(2023, 1, 1) + timedelta(days=i % 700),
+                confirmed_on=date(2023, 1, 1) + timedelta(days=i % 700) if statuses[i % 5] != "announced" else None,
+            )
+            for i in range(count)
+        ),
+        batch_size=2000,
+    )
+
+
+def _dashboard_queries(client, coalition):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(dashboard_url(coalition))
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.slow
+def test_dashboard_runs_the_same_queries_for_10_and_10000_pledges(
+    client, secretariat, coalition, member_a, member_b, pledge_a, pledge_b
+):
+    from contributions import services
+
+    services.priority_create(acting_user=None, coalition=coalition, title="Servers", estimated_cost_eur=10**6)
+    client_for(client, secretariat)
+    _bulk(coalition, [member_a, member_b], 8)
+    ten = _dashboard_queries(client, coalition)
+    _bulk(coalition, [member_a, member_b], 9990)
+    ten_thousand = _dashboard_queries(client, coalition)
+    assert ten == ten_thousand == 18
+    counted = sum(1 for i in range(8) if i % 5 != 4) + sum(1 for i in range(9990) if i % 5 != 4)
+    assert client.get(dashboard_url(coalition)).context["summary"].pledge_count == 2 + counted
