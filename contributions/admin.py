@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from coalition import permissions
 from coalition.admin_services import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceInline, VersionedServiceForm, changes
 from contributions import services
-from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
+from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PledgeImport, PriorityPurchase
 from contributions.services.pledges import INITIAL_STATUSES
 from contributions.services.priorities import EDITABLE_FIELDS as PRIORITY_FIELDS
 from contributions.services.priorities import TRANSITIONS as PRIORITY_TRANSITIONS
@@ -507,3 +507,32 @@ class ExchangeRateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("currency", "source")
     search_fields = ("currency",)
     date_hierarchy = "date"
+
+
+@admin.register(PledgeImport)
+class PledgeImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Uploaded pledge files, their preview and outcome: made and run from the pledge import page."""
+
+    list_display = (
+        "filename",
+        "coalition",
+        "status",
+        "created_by",
+        "total_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "coalition")
+    search_fields = ("filename", "created_by__username")
+    list_select_related = ("coalition", "created_by")
+    date_hierarchy = "created_at"
+    exclude = ("rows",)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return permissions.visible_by_coalition(request.user, queryset)
