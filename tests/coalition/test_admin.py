@@ -521,3 +521,22 @@ def test_revoking_api_keys(demo, superuser_client):
 
 def test_exchange_rates_are_read_only(demo, superuser_client):
     assert superuser_client.get(reverse("admin:contributions_exchangerate_add")).status_code == 403
+
+
+def test_staff_who_are_not_superusers_see_only_their_coalitions(demo, client, other_coalition):
+    from django.contrib.auth.models import Permission
+
+    france = factories.MemberFactory(code="FR", name="France")
+    factories.MembershipFactory(member=france, coalition=other_coalition)
+    foreign = factories.make_pledge(coalition=other_coalition, member=france, title="Foreign")
+    staff = factories.persona("staff_secretariat", "secretariat", coalitions=[demo])
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_pledge", "change_pledge"]))
+    client.force_login(staff)
+    response = client.get(_url(Pledge, "changelist"))
+    assert response.status_code == 200
+    shown = set(response.context["cl"].result_list)
+    assert shown == set(Pledge.objects.filter(coalition=demo))
+    assert foreign not in shown
+    assert client.get(_url(Pledge, "change", foreign.pk)).status_code == 302  # "does not exist" redirect
