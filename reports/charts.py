@@ -115,8 +115,8 @@ def _fill(uid, index):
 
 
 def progress_bar(value, target, *, title, desc, width=640):
-    """A bar of ``value`` against ``target`` with the share printed inside the chart."""
-    uid, head = _open(width, 64, title, desc)
+    """A bar of ``value`` against ``target``, the share written above it and both amounts below."""
+    uid, head = _open(width, 84, title, desc)
     share = Decimal(value) / Decimal(target) if target else Decimal(0)
     inner = width - 2
     filled = inner * float(min(share, Decimal(1)))
@@ -124,12 +124,11 @@ def progress_bar(value, target, *, title, desc, width=640):
     parts = [
         head,
         _patterns(f"{uid}-p"),
-        f'<rect x="1" y="1" width="{inner}" height="34" fill="#fff" stroke="#1b1f24" stroke-width="2"/>',
-        f'<rect x="1" y="1" width="{_num(filled)}" height="34" {_fill(uid, 0)} stroke-width="0"/>',
-        f'<text x="{width / 2}" y="24" text-anchor="middle" font-weight="700" fill="#1b1f24" '
-        f'stroke="#fff" stroke-width="4" paint-order="stroke">{escape(label)}</text>',
-        f'<text x="0" y="56" fill="#1b1f24">{escape(money_short(value))}</text>',
-        f'<text x="{width}" y="56" text-anchor="end" fill="#1b1f24">'
+        f'<text x="0" y="16" font-weight="700" fill="#1b1f24">{escape(label)}</text>',
+        f'<rect x="1" y="24" width="{inner}" height="32" fill="#fff" stroke="#1b1f24" stroke-width="2"/>',
+        f'<rect x="1" y="24" width="{_num(filled)}" height="32" {_fill(uid, 0)} stroke-width="0"/>',
+        f'<text x="0" y="76" fill="#1b1f24">{escape(money_short(value))}</text>',
+        f'<text x="{width}" y="76" text-anchor="end" fill="#1b1f24">'
         f"{escape(_('target %(value)s') % {'value': money_short(target)})}</text>",
         "</svg>",
     ]

@@ -1,23 +1,47 @@
 """Template filters for money and shares, localised: {% load portal %} {{ value|money }} {{ share|percent }}."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from django import template
-from django.utils import formats
+from django.utils import formats, translation
 
 register = template.Library()
 
 
+@lru_cache(maxsize=32)
+def _separators_of(language):
+    """A language's decimal and thousand separators when it groups digits by three (None otherwise)."""
+    with translation.override(language):
+        if formats.get_format("NUMBER_GROUPING") != 3:
+            return None
+        return formats.get_format("DECIMAL_SEPARATOR"), formats.get_format("THOUSAND_SEPARATOR")
+
+
+def _separators():
+    return _separators_of(translation.get_language())
+
+
 @register.filter
 def money(value, places=2):
-    """A Decimal amount with the locale's separators and grouping: 1,234,567.89 / 1 234 567,89."""
+    """A Decimal amount with the locale's separators and grouping: 1,234,567.89 / 1 234 567,89.
+
+    Rounded half up. Python's own grouping, then the locale's separators: the dashboard prints
+    hundreds of amounts, and this is several times faster than number_format.
+    """
     if value is None or value == "":
         return "—"
     try:
         value = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return value
-    return formats.number_format(value, int(places), use_l10n=True, force_grouping=True)
+    separators = _separators()
+    if separators is None:
+        return formats.number_format(value, int(places), use_l10n=True, force_grouping=True)
+    decimal_separator, thousand_separator = separators
+    places = int(places)
+    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
+    return text.replace(",", "\x00").replace(".", decimal_separator).replace("\x00", thousand_separator)
 
 
 @register.filter
