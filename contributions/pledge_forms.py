@@ -38,7 +38,7 @@ class PledgeEditForm(forms.Form):
     announced_on = _field("announced_on", widget=DateInput())
     confirmed_on = _field("confirmed_on", widget=DateInput())
     confirmed_at_meeting = MeetingChoiceField(
-        queryset=Meeting.objects.none(), required=False, label=_("confirmed at meeting")
+        queryset=Meeting.objects.none(), required=False, label=_("Confirmed at meeting")
     )
     source = _field("source")
     external_ref = _field("external_ref")
@@ -78,10 +78,10 @@ class PledgeEditForm(forms.Form):
 class PledgeCreateForm(PledgeEditForm):
     """A new pledge: coalition and member limited to what the role may record, and its first status."""
 
-    coalition = forms.ModelChoiceField(queryset=None, label=_("coalition"))
-    member = forms.ModelChoiceField(queryset=None, label=_("member"))
+    coalition = forms.ModelChoiceField(queryset=None, label=_("Coalition"))
+    member = forms.ModelChoiceField(queryset=None, label=_("Member"))
     status = forms.ChoiceField(
-        label=_("status"),
+        label=_("Status"),
         choices=[(s, label) for s, label in S.choices if s in (S.DRAFT, S.ANNOUNCED, S.CONFIRMED)],
         initial=S.DRAFT,
         help_text=_("Draft pledges are seen only by the secretariat and your member's editors."),
@@ -93,6 +93,9 @@ class PledgeCreateForm(PledgeEditForm):
         del self.fields["version"]
         coalitions = permissions.pledge_coalitions(user)
         self.fields["coalition"].queryset = coalitions
+        only = list(coalitions[:2])
+        if len(only) == 1:
+            self.fields["coalition"].initial = only[0].pk
         self.fields["confirmed_at_meeting"].queryset = self.fields["confirmed_at_meeting"].queryset.filter(
             coalition__in=coalitions
         )
@@ -118,7 +121,7 @@ class TransitionForm(forms.Form):
     to = forms.ChoiceField(choices=[(s, s) for s in (S.ANNOUNCED, S.CONFIRMED, S.WITHDRAWN)])
     version = forms.IntegerField(required=False)
     on_date = forms.DateField(required=False, label=_("Confirmed on"), widget=DateInput())
-    meeting = MeetingChoiceField(queryset=Meeting.objects.none(), required=False, label=_("at meeting"))
+    meeting = MeetingChoiceField(queryset=Meeting.objects.none(), required=False, label=_("At meeting"))
 
     def __init__(self, *args, pledge, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,10 +131,10 @@ class TransitionForm(forms.Form):
 
 
 class DisbursementForm(forms.Form):
-    amount = forms.DecimalField(label=_("amount"), max_digits=18, decimal_places=2)
-    date = forms.DateField(label=_("date"), widget=DateInput())
-    reference = forms.CharField(label=_("reference"), max_length=200, required=False)
-    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2)
+    date = forms.DateField(label=_("Date"), widget=DateInput())
+    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, pledge=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,9 +150,9 @@ class PriorityChoiceField(forms.ModelChoiceField):
 
 
 class AllocationForm(forms.Form):
-    priority = PriorityChoiceField(queryset=PriorityPurchase.objects.none(), label=_("priority purchase"))
-    amount_eur = forms.DecimalField(label=_("amount (EUR)"), max_digits=18, decimal_places=2)
-    note = forms.CharField(label=_("note"), max_length=300, required=False)
+    priority = PriorityChoiceField(queryset=PriorityPurchase.objects.none(), label=_("Priority purchase"))
+    amount_eur = forms.DecimalField(label=_("Amount (EUR)"), max_digits=18, decimal_places=2)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, pledge, **kwargs):
         super().__init__(*args, **kwargs)
@@ -164,9 +167,9 @@ class AllocationForm(forms.Form):
 class PledgeImportForm(forms.Form):
     """The coalition the pledges belong to and the CSV or XLSX file that lists them."""
 
-    coalition = forms.ModelChoiceField(queryset=None, label=_("coalition"))
+    coalition = forms.ModelChoiceField(queryset=None, label=_("Coalition"))
     file = forms.FileField(
-        label=_("file (CSV or XLSX)"),
+        label=_("File (CSV or XLSX)"),
         help_text=_(
             "First line: the column names member, title, amount, currency, announced_on (required) and "
             "status, confirmed_on, kind, channel, external_ref, description, source, exchange_rate, "
@@ -178,4 +181,8 @@ class PledgeImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["coalition"].queryset = permissions.pledge_coalitions(user)
+        coalitions = permissions.pledge_coalitions(user)
+        self.fields["coalition"].queryset = coalitions
+        only = list(coalitions[:2])
+        if len(only) == 1:
+            self.fields["coalition"].initial = only[0].pk
