@@ -302,3 +302,37 @@ def test_running_import_page_refreshes_itself_and_shows_progress(client, secreta
     body = client.get(reverse("pledges:import_preview", args=[pledge_import.pk])).content.decode()
     assert '<meta http-equiv="refresh" content="2">' in body
     assert "<progress" in body
+
+
+def test_with_a_broker_the_import_is_queued_and_its_page_follows_the_worker(
+    client, monkeypatch, secretariat, coalition, member_a, rates
+):
+    """With a broker (not eager) the confirmation only queues the task; the page refreshes itself
+    until the worker has written the rows."""
+    from contributions import tasks
+    from contributions.services.imports import progress_key
+
+    queued = []
+    monkeypatch.setattr(tasks.pledge_import_task, "delay", queued.append)
+    pledge_import = services.pledge_import_parse(
+        csv_file("EE,Servers,100,EUR,announced,2024-02-02,,,,Q-1"), coalition, secretariat
+    )
+    url = reverse("pledges:import_preview", args=[pledge_import.pk])
+    client.force_login(secretariat)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert client.post(url).status_code == 302
+    assert queued == [pledge_import.pk]  # sent after the commit, by id
+    assert not Pledge.objects.exists()
+    page = client.get(url).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in page and "0 of 1 rows written" in page
+
+    from django.core.cache import cache
+
+    PledgeImport.objects.filter(pk=pledge_import.pk).update(status=PledgeImport.Status.RUNNING)
+    cache.set(progress_key(pledge_import.pk), 1)
+    assert "1 of 1 rows written" in client.get(url).content.decode()
+
+    tasks.pledge_import_task(pledge_import.pk)  # what the worker runs
+    page = client.get(url).content.decode()
+    assert "http-equiv" not in page and "1 pledges created" in page
+    assert Pledge.objects.get().external_ref == "Q-1"
