@@ -171,6 +171,23 @@ def can_write_api(user, scope):
     raise ValueError(f"Unknown API write scope {scope!r}: use one of {API_WRITE_SCOPES}.")
 
 
+#: The report emails (reports.models.Subscription.Report values) only the secretariat receives.
+SECRETARIAT_REPORTS = frozenset({"notice"})
+
+
+def can_receive_report(user, coalition, report):
+    """Digest and meeting summary go to the coalition's internal readers (they show what partners may
+    not see); the confirmation notice goes to its secretariat."""
+    if report in SECRETARIAT_REPORTS:
+        return can_manage_coalition(user, coalition)
+    return can_read_internal(user, coalition)
+
+
+def can_view_deliveries(user):
+    """The delivery log (who was sent which report, and what failed) is the secretariat's."""
+    return can_manage_any_coalition(user)
+
+
 def can_read_any_coalition(user):
     """Whether the portal's coalition pages have anything for this user (a role in some coalition)."""
     a = actor(user)

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from coalition.env import env_bool, env_list, env_str, parse_email_url
+from reports.schedules import ZonedCrontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -163,7 +164,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+# A dead worker's unacknowledged messages return after the visibility timeout, found by a sweep that runs
+# every restore interval x throttle seconds (kombu's defaults: 10 x 10); tests shorten all three.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600))),
+    "unacked_restore_interval": int(env_str("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(env_str("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Weekly digest: default Monday 08:00 Europe/Kyiv.
@@ -171,6 +178,28 @@ REPORTS_DIGEST_DAY_OF_WEEK = env_str("REPORTS_DIGEST_DAY_OF_WEEK", "mon")
 REPORTS_DIGEST_HOUR = int(env_str("REPORTS_DIGEST_HOUR", "8"))
 REPORTS_DIGEST_MINUTE = int(env_str("REPORTS_DIGEST_MINUTE", "0"))
 REPORTS_DIGEST_TIME_ZONE = env_str("REPORTS_DIGEST_TIME_ZONE", "Europe/Kyiv")
+CELERY_BEAT_SCHEDULE = {
+    "reports-weekly-digest": {
+        "task": "reports.tasks.send_digests",
+        "schedule": ZonedCrontab(
+            day_of_week=REPORTS_DIGEST_DAY_OF_WEEK,
+            hour=REPORTS_DIGEST_HOUR,
+            minute=REPORTS_DIGEST_MINUTE,
+            zone=REPORTS_DIGEST_TIME_ZONE,
+        ),
+    },
+}
+# Report emails that fail on SMTP are retried REPORTS_MAX_RETRIES times, waiting a random time up to
+# REPORTS_RETRY_BACKOFF x 2^retry seconds (at most REPORTS_RETRY_BACKOFF_MAX); the visibility timeout
+# must outlast the longest wait, or Redis would hand a waiting retry to a second worker as well.
+REPORTS_MAX_RETRIES = int(env_str("REPORTS_MAX_RETRIES", "5"))
+REPORTS_RETRY_BACKOFF = int(env_str("REPORTS_RETRY_BACKOFF", "60"))
+REPORTS_RETRY_BACKOFF_MAX = int(env_str("REPORTS_RETRY_BACKOFF_MAX", "1800"))
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORTS_RETRY_BACKOFF_MAX:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s) must be longer "
+        f"than REPORTS_RETRY_BACKOFF_MAX ({REPORTS_RETRY_BACKOFF_MAX} s), or a waiting retry could run twice."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
