@@ -1,16 +1,38 @@
 """Filters shared by the HTML lists and the API viewsets, so UI filters and API parameters never drift."""
 
+from datetime import UTC
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from coalition.models import Coalition, Member
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows
+    (+18:25), and a date at the edge of the calendar may not exist in UTC at all (a 400, not a 500)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError(_("Enter a date-time between the years 1 and 9999."), code="invalid") from exc
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class UpdatedSinceMixin(django_filters.FilterSet):
     """``updated_since`` (ISO datetime): what changed since a partner's last pull."""
 
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UTCIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601 date-time)")
     )
 

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import UpdatedSinceMixin, search_filter
+from coalition.filtersets import UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
 from meetings.models import ActionItem, Decision, Meeting
 
 
@@ -11,8 +11,8 @@ class MeetingFilterSet(UpdatedSinceMixin):
     coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
     status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
-    starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("From"))
-    starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lte", label=_("Until"))
+    starts_after = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("From"))
+    starts_before = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="lte", label=_("Until"))
     q = search_filter("title", "location")
     ordering = django_filters.OrderingFilter(fields=(("starts_at", "starts_at"), ("title", "title"), ("id", "id")))
 

@@ -46,7 +46,12 @@ VALIDATION_ERROR = {
         "detail": {"type": "string", "description": "A request that could not be read (malformed JSON)."},
         "non_field_errors": {"type": "array", "items": {"type": "string"}},
     },
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "description": "Errors of a list's items, by position."},
+        ]
+    },
 }
 
 CONFLICT = inline_serializer(

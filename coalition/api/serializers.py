@@ -37,6 +37,9 @@ def utc_datetime(**kwargs):
 
 
 def attribute(obj, path):
+    """``obj.a.b`` for the path ``a.b``; for a ``values()`` row, ``obj["a__b"]``."""
+    if isinstance(obj, dict):
+        return obj.get(path.replace(".", "__"))
     for part in path.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
@@ -106,7 +109,7 @@ class CodeRelatedField(serializers.SlugRelatedField):
         return self.scope(getattr(request, "user", None))
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data.strip())
 

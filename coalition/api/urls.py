@@ -1,8 +1,13 @@
-"""``/api/``: the v1 resources, the OpenAPI schema and its offline docs (drf-spectacular-sidecar)."""
+"""``/api/``: the v1 resources, the OpenAPI schema and its offline docs (Swagger UI from
+drf-spectacular-sidecar; not Redoc, whose page loads Google Fonts)."""
 
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
 from coalition.api import schema  # noqa: F401 - registers the Token scheme with drf-spectacular
 from coalition.api.conditional import ConditionalGetMixin
@@ -42,10 +47,22 @@ class SchemaView(ConditionalGetMixin, SpectacularAPIView):
     """The OpenAPI 3 schema (YAML; JSON with ``?format=json``), with an ETag like every API GET."""
 
 
+class NotFoundView(APIView):
+    """Any other address under /api/: a JSON 404 like the API's own, not the site's HTML page."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        raise NotFound(_("There is no such address in the API: see /api/docs/."))
+
+
 urlpatterns = [
     path("v1/summary/", SummaryView.as_view(), name="summary"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Addresses without their trailing slash still get Django's redirect (APPEND_SLASH).
+    re_path(r"^.*/$", NotFoundView.as_view()),
 ]

@@ -24,6 +24,8 @@ from coalition.models import Member
     conflict=False,
 )
 class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
+    """Coalitions, by slug: read by every role in them; changed by their secretariat."""
+
     serializer_class = CoalitionSerializer
     update_serializer_class = CoalitionUpdateSerializer
     filterset_class = CoalitionFilterSet
@@ -50,6 +52,8 @@ class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
     conflict=False,
 )
 class MemberViewSet(CreateMixin, UpdateMixin, APIViewSet):
+    """Countries and organisations, by code, with their seats in your coalitions."""
+
     serializer_class = MemberSerializer
     update_serializer_class = MemberUpdateSerializer
     filterset_class = MemberFilterSet

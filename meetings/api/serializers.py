@@ -57,8 +57,8 @@ class MeetingSerializer(APISerializer):
     coalition = coalition_field()
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = utc_datetime(help_text="ISO 8601; without an offset, UTC.")
+    ends_at = utc_datetime(required=False, allow_null=True, help_text="ISO 8601; without an offset, UTC.")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     online = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(
@@ -116,8 +116,8 @@ class MeetingUpdateSerializer(APISerializer):
 
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    starts_at = utc_datetime(help_text="ISO 8601; without an offset, UTC.")
+    ends_at = utc_datetime(required=False, allow_null=True, help_text="ISO 8601; without an offset, UTC.")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     online = serializers.BooleanField(required=False)
     minutes = serializers.CharField(required=False, allow_blank=True)

@@ -34,6 +34,8 @@ from meetings.models import Attendance
     delete_doc="Only a meeting that was not held (held meetings are the record).",
 )
 class MeetingViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    """Meetings with attendance and agenda; delegates' names and draft minutes stay internal."""
+
     serializer_class = MeetingSerializer
     update_serializer_class = MeetingUpdateSerializer
     action_serializers = {
@@ -122,6 +124,8 @@ class MeetingViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     conflict=False,
 )
 class DecisionViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    """Decisions of meetings, with the pledges and priorities they concern."""
+
     serializer_class = DecisionSerializer
     update_serializer_class = DecisionUpdateSerializer
     filterset_class = DecisionFilterSet
@@ -163,6 +167,8 @@ class DecisionViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     create_doc="A new action item is open; close it (done or dropped) with PUT or PATCH.",
 )
 class ActionItemViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
+    """Next steps agreed at meetings, owned by members."""
+
     serializer_class = ActionItemSerializer
     update_serializer_class = ActionItemUpdateSerializer
     filterset_class = ActionItemFilterSet

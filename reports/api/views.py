@@ -13,14 +13,22 @@ from coalition import permissions
 from coalition.api import schema
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.permissions import CoalitionAPIPermission
+from coalition.api.viewsets import refuse_nul_characters
 from coalition.models import Coalition
 from reports.api.serializers import SummarySerializer, jsonable
+from reports.forms import STATUS_CHOICES, DashboardFilterForm
 from reports.selectors import coalition_summary
 
 
 class SummaryView(ConditionalGetMixin, APIView):
+    """The dashboard's figures of one coalition."""
+
     permission_classes = [CoalitionAPIPermission]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_nul_characters(request)
 
     @extend_schema(
         summary="A coalition's figures",
@@ -28,6 +36,20 @@ class SummaryView(ConditionalGetMixin, APIView):
         "priority purchases with their coverage and gap. The same selector as the dashboard, so the two agree.",
         parameters=[
             OpenApiParameter("coalition", OpenApiTypes.STR, required=True, description="The coalition's slug."),
+            OpenApiParameter(
+                "announced_after", OpenApiTypes.DATE, description="Count pledges announced on or after this day."
+            ),
+            OpenApiParameter(
+                "announced_before", OpenApiTypes.DATE, description="Count pledges announced on or before this day."
+            ),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                explode=True,
+                enum=[value for value, _label in STATUS_CHOICES],
+                description="Count only pledges in these statuses (repeat the parameter).",
+            ),
             schema.IF_NONE_MATCH,
         ],
         responses={**schema.read_responses(SummarySerializer), 400: schema.BAD_REQUEST},
@@ -39,4 +61,10 @@ class SummaryView(ConditionalGetMixin, APIView):
         coalition = permissions.record_for_view(request.user, Coalition.objects.all(), slug, field="pk", lookup="slug")
         if not permissions.can_read_coalition(request.user, coalition):
             raise Http404(_("No such coalition."))
-        return Response(jsonable(coalition_summary(coalition).as_dict()))
+        # The dashboard's own filter form, so the two read the same parameters the same way.
+        form = DashboardFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+            )
+        return Response(jsonable(coalition_summary(coalition, **form.summary_filters()).as_dict()))
