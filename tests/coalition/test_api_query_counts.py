@@ -1,0 +1,129 @@
+"""Query counts pinned for every list endpoint, with 1 row and with 50: a page costs the same number
+of queries however many rows it has (the NetBox query_counts.json way). A count that changes is a
+decision to make in this file, not an accident."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from contributions import services as contribution_services
+from contributions.models import ExchangeRate
+from meetings import services as meeting_services
+from tests import factories
+from tests.api_mixins import APITestBase
+
+pytestmark = pytest.mark.django_db
+
+#: Every list request: the key (1), the user's roles (1), profile (1) and coalitions (1), the count (1)
+#: and the page (1); then what each resource prefetches.
+PINNED = {
+    "coalition": 6,
+    "member": 7,  # + the visible memberships
+    "pledge": 6,
+    "disbursement": 6,
+    "priority": 6,  # coverage is a subquery of the page query
+    "allocation": 6,
+    "meeting": 8,  # + attendance with members, + agenda items
+    "decision": 8,  # + the visible pledges, + the priorities
+    "action-item": 6,
+    "exchange-rate": 6,
+}
+
+
+def build(basename, n, *, coalition, member_a, member_b, secretariat):
+    """``n`` records of the resource, made through the services."""
+    members = [member_a, member_b]
+    meeting_at = datetime(2024, 2, 2, 8, tzinfo=UTC)
+    if basename == "coalition":
+        extra = [factories.CoalitionFactory(slug=f"coalition-{i}") for i in range(n - 1)]
+        secretariat.profile.coalitions.add(*extra)
+    elif basename == "member":
+        for i in range(n - 2):
+            factories.MembershipFactory(member=factories.MemberFactory(code=f"ORG{i}"), coalition=coalition)
+    elif basename == "pledge":
+        for i in range(n):
+            factories.make_pledge(coalition=coalition, member=members[i % 2], currency=("EUR", "USD", "GBP")[i % 3])
+    elif basename == "disbursement":
+        pledge = factories.make_pledge(coalition=coalition, member=member_a, status="confirmed", amount=Decimal(10_000))
+        for i in range(n):
+            contribution_services.disbursement_record(
+                acting_user=None, pledge=pledge, amount=Decimal("10.00"), date=date(2024, 3, 1) + timedelta(days=i)
+            )
+    elif basename in ("priority", "allocation"):
+        pledge = factories.make_pledge(coalition=coalition, member=member_a, amount=Decimal(10_000))
+        for i in range(n):
+            priority = contribution_services.priority_create(
+                acting_user=None, coalition=coalition, title=f"Priority {i}", estimated_cost_eur=Decimal(1000)
+            )
+            contribution_services.allocation_set(
+                acting_user=None, pledge=pledge, priority=priority, amount_eur=Decimal("10.00")
+            )
+    elif basename in ("meeting", "decision", "action-item"):
+        pledge = factories.make_pledge(coalition=coalition, member=member_b)
+        priority = contribution_services.priority_create(
+            acting_user=None, coalition=coalition, title="Laptops", estimated_cost_eur=Decimal(1000)
+        )
+        for i in range(n):
+            meeting = meeting_services.meeting_create(
+                acting_user=None, coalition=coalition, title=f"Meeting {i}", starts_at=meeting_at + timedelta(days=i)
+            )
+            if basename == "meeting":
+                for member in members:
+                    meeting_services.attendance_set(acting_user=None, meeting=meeting, member=member, delegates="X")
+                meeting_services.agenda_item_add(acting_user=None, meeting=meeting, title="Priorities")
+            elif basename == "decision":
+                decision = meeting_services.decision_record(acting_user=None, meeting=meeting, text=f"Decision {i}")
+                contribution_services.decision_link(
+                    acting_user=None, decision=decision, pledges=[pledge], priorities=[priority]
+                )
+            else:
+                meeting_services.action_item_add(acting_user=None, meeting=meeting, text=f"Step {i}", owner=member_a)
+    elif basename == "exchange-rate":
+        ExchangeRate.objects.bulk_create(
+            ExchangeRate(currency="USD", date=date(2020, 1, 1) + timedelta(days=i), rate=Decimal("1.1"))
+            for i in range(n)
+        )
+
+
+class TestQueryCounts(APITestBase):
+    @pytest.mark.parametrize("basename", list(PINNED))
+    @pytest.mark.parametrize("rows", [1, 50])
+    def test_a_list_page_costs_the_same_with_1_row_and_with_50(
+        self, api, basename, rows, coalition, member_a, member_b, secretariat, rates
+    ):
+        build(basename, rows, coalition=coalition, member_a=member_a, member_b=member_b, secretariat=secretariat)
+        client = api("secretariat")
+        url = reverse(f"api:{basename}-list")
+        client.get(url)  # the key's last use is written once a minute: not part of the page's cost
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"page_size": 100})
+        assert response.status_code == 200
+        assert response.json()["count"] >= rows
+        assert len(response.json()["results"]) >= rows
+        assert len(queries) == PINNED[basename], "\n".join(q["sql"][:200] for q in queries.captured_queries)
+
+    def test_the_detail_of_a_pledge_costs_a_fixed_number_of_queries(self, api, pledge_a):
+        client = api("partner")
+        url = reverse("api:pledge-detail", args=[pledge_a.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) == 5  # key, roles, profile, coalitions, the pledge
+
+    def test_the_summary_costs_a_fixed_number_of_queries(self, api, coalition, member_a, rates):
+        for i in range(20):
+            factories.make_pledge(coalition=coalition, member=member_a, title=f"P{i}")
+        client = api("partner")
+        url = reverse("api:summary")
+        client.get(url, {"coalition": coalition.slug})
+        with CaptureQueriesContext(connection) as few:
+            client.get(url, {"coalition": coalition.slug})
+        for i in range(20):
+            factories.make_pledge(coalition=coalition, member=member_a, title=f"Q{i}", announced_on=date(2024, 5, 31))
+        with CaptureQueriesContext(connection) as many:
+            client.get(url, {"coalition": coalition.slug})
+        assert len(few) == len(many)
