@@ -8,12 +8,7 @@ pledge_transition when the status moves), or are skipped when nothing changed. T
 same steps and rolls back, so what it reports is what the confirmation will meet.
 """
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,21 +28,17 @@ from contributions.services.pledges import (
     pledge_update,
 )
 from contributions.signals import pledges_imported
+from contributions.spreadsheets import (
+    CHOICE_COLUMNS,
+    COLUMNS,
+    choice_table,
+    header_errors,
+    parse_row,
+    problem,
+    read_table,
+)
 
 S = Pledge.Status
-REQUIRED_COLUMNS = ("member", "title", "amount", "currency", "announced_on")
-OPTIONAL_COLUMNS = (
-    "status",
-    "confirmed_on",
-    "kind",
-    "channel",
-    "external_ref",
-    "description",
-    "source",
-    "exchange_rate",
-    "exchange_rate_source",
-)
-COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: Fields an import may change on an existing pledge (the others identify it or move by transitions).
 UPDATABLE = (
     "title",
@@ -61,10 +52,7 @@ UPDATABLE = (
     "source",
 )
 MAX_ROWS = 20000
-MAX_BYTES = 20 * 1024 * 1024
 BATCH = 500
-#: The header is line 1 of a spreadsheet, so the first pledge is on line 2.
-FIRST_ROW = 2
 #: Free-text fields whose limits (length) only the model's own validation checks; new_pledge and the
 #: cell parsers have checked every other field, and ForeignKey validation would query per row.
 FREE_TEXT = {"title", "description", "source", "external_ref", "exchange_rate_source"}
@@ -87,197 +75,6 @@ class Plan:
     to_status: str | None = None
 
 
-# --- Reading the file ----------------------------------------------------------------------------
-
-
-def _cell_text(value):
-    """A spreadsheet cell as the text a CSV would hold: dates as ISO, numbers without float noise."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        # repr() is the shortest text that reads back as the same float: 1250000.1 stays 1250000.1.
-        return repr(value) if not value.is_integer() else str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(data):
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
-        raise ValidationError({"file": _("This is not a readable XLSX file (%(error)s).") % {"error": exc}}) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _read_csv(data):
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            {"file": _("The CSV file is not UTF-8: save it as “CSV UTF-8” and upload it again.")}
-        ) from exc
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _read(upload):
-    """``(header, rows)`` of an uploaded CSV or XLSX file, rows numbered as the spreadsheet shows them."""
-    data = upload.read()
-    if len(data) > MAX_BYTES:
-        raise ValidationError({"file": _("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // (1024 * 1024)}})
-    name = (getattr(upload, "name", "") or "").lower()
-    table = _read_xlsx(data) if data[:4] == b"PK\x03\x04" or name.endswith(".xlsx") else _read_csv(data)
-    if not table or not any(table[0]):
-        raise ValidationError({"file": _("The file is empty: its first line must name the columns.")})
-    header = [re.sub(r"\s+", "_", cell.strip().lower()) for cell in table[0]]
-    rows = []
-    for number, cells in enumerate(table[1:], start=FIRST_ROW):
-        if not any(cells):
-            continue
-        values = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header) if name}
-        rows.append({"row": number, "cells": values})
-    return header, rows
-
-
-def _header_errors(header):
-    errors = []
-    seen = set()
-    for index, name in enumerate(header, start=1):
-        if not name:
-            continue
-        if name in seen:
-            errors.append(_error(1, name, _("The column %(column)s appears twice.") % {"column": name}))
-        seen.add(name)
-        if name not in COLUMNS:
-            errors.append(
-                _error(
-                    1,
-                    name,
-                    _("Unknown column %(column)s (column %(index)s). The columns are: %(columns)s.")
-                    % {"column": name, "index": index, "columns": ", ".join(COLUMNS)},
-                )
-            )
-    for name in REQUIRED_COLUMNS:
-        if name not in seen:
-            errors.append(_error(1, name, _("The required column %(column)s is missing.") % {"column": name}))
-    return errors
-
-
-def _error(row, column, message):
-    return {"row": row, "column": column, "message": str(message)}
-
-
-# --- Parsing cells -------------------------------------------------------------------------------
-
-
-def _parse_decimal(text):
-    """``1250000.50``, ``1,250,000.50``, ``1 250 000,50`` or ``1.250.000,50``; None when unreadable."""
-    value = re.sub(r"[\s\u00a0\u202f_']", "", text)
-    if "," in value and "." in value:
-        if value.rfind(",") > value.rfind("."):
-            value = value.replace(".", "").replace(",", ".")
-        else:
-            value = value.replace(",", "")
-    elif "," in value:
-        if re.fullmatch(r"-?\d+,\d{1,2}", value):
-            value = value.replace(",", ".")
-        elif re.fullmatch(r"-?\d{1,3}(,\d{3})+", value):
-            value = value.replace(",", "")
-        else:
-            return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _parse_date(text):
-    """ISO ``2024-02-02`` (an XLSX date cell arrives so) or ``02.02.2024``; None when unreadable."""
-    text = text.strip()
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _choice_key(text):
-    return re.sub(r"[\s-]+", "_", str(text).strip().lower())
-
-
-def _choice_table(choices):
-    """``{value or label, normalised: value}`` for a model's choices, in the active language too."""
-    table = {}
-    for value, label in choices:
-        table[_choice_key(value)] = value
-        table[_choice_key(label)] = value
-    return table
-
-
-#: Cells whose text names one of a model field's choices (by value or label).
-CHOICE_COLUMNS = {"status": S.choices, "kind": Pledge.Kind.choices, "channel": Pledge.Channel.choices}
-
-
-def _parse_row(cells, errors, row, choice_tables):
-    """The row's cells as typed values (only the columns present), reporting each unreadable cell."""
-    values = {}
-
-    def bad(column, message):
-        errors.append(_error(row, column, message))
-
-    for column in ("member", "title", "currency", "external_ref", "description", "source", "exchange_rate_source"):
-        if column in cells:
-            values[column] = cells[column].strip()
-    if "member" in values:
-        values["member"] = values["member"].upper()
-    if "currency" in values:
-        values["currency"] = values["currency"].upper()
-    for column in REQUIRED_COLUMNS:
-        if not cells.get(column, "").strip():
-            bad(column, _("This cell is required."))
-    for column in ("amount", "exchange_rate"):
-        text = cells.get(column, "").strip()
-        if text:
-            number = _parse_decimal(text)
-            if number is None:
-                bad(column, _("“%(value)s” is not a number (write 1250000.00).") % {"value": text})
-            else:
-                values[column] = number
-    for column in ("announced_on", "confirmed_on"):
-        text = cells.get(column, "").strip()
-        if text:
-            parsed = _parse_date(text)
-            if parsed is None:
-                bad(column, _("“%(value)s” is not a date (write YYYY-MM-DD).") % {"value": text})
-            else:
-                values[column] = parsed
-    for column, choices in CHOICE_COLUMNS.items():
-        text = cells.get(column, "").strip()
-        if text:
-            parsed = choice_tables[column].get(_choice_key(text))
-            if parsed is None:
-                bad(
-                    column,
-                    _("“%(value)s” is not one of: %(choices)s.")
-                    % {"value": text, "choices": ", ".join(value for value, _label in choices)},
-                )
-            else:
-                values[column] = parsed
-    return values
-
-
 # --- Planning: what each row will do -------------------------------------------------------------
 
 
@@ -289,15 +86,15 @@ def _service_errors(row, exc, default_column, columns=COLUMNS):
     """A service's ValidationError or PermissionDenied as (row, column, message) entries, on the
     file's own ``columns`` where the field has one."""
     if isinstance(exc, PermissionDenied):
-        return [_error(row, "member", str(exc))]
+        return [problem(row, "member", str(exc))]
     if hasattr(exc, "error_dict"):
         found = []
         for name, errors in exc.error_dict.items():
             column = name if name in columns else FALLBACK_COLUMNS.get(name, default_column)
             for error in errors:
-                found.extend(_error(row, column, message) for message in error.messages)
+                found.extend(problem(row, column, message) for message in error.messages)
         return found
-    return [_error(row, default_column, message) for message in exc.messages]
+    return [problem(row, default_column, message) for message in exc.messages]
 
 
 class _Context:
@@ -324,7 +121,7 @@ class _Context:
 def _plan_create(values, row, coalition, acting_user, context):
     member = context.members.get(values["member"])
     if member is None:
-        return None, [_error(row, "member", _("Unknown member code %(code)s.") % {"code": values["member"]})]
+        return None, [problem(row, "member", _("Unknown member code %(code)s.") % {"code": values["member"]})]
     try:
         pledge = new_pledge(
             acting_user=acting_user,
@@ -356,7 +153,7 @@ def _plan_create(values, row, coalition, acting_user, context):
 def _plan_update(values, row, pledge, acting_user):
     if values["member"] != pledge.member.code:
         return None, [
-            _error(
+            problem(
                 row,
                 "member",
                 _("External reference %(ref)s is pledge #%(id)s of %(member)s, not of %(code)s.")
@@ -364,7 +161,7 @@ def _plan_update(values, row, pledge, acting_user):
             )
         ]
     if not permissions.can_edit_pledge(acting_user, pledge):
-        return None, [_error(row, "member", _("You may only change pledges of your own member."))]
+        return None, [problem(row, "member", _("You may only change pledges of your own member."))]
     changes = {name: values[name] for name in UPDATABLE if name in values and getattr(pledge, name) != values[name]}
     if "exchange_rate" in values and values["exchange_rate"] != pledge.exchange_rate:
         changes["exchange_rate"] = values["exchange_rate"]
@@ -374,7 +171,7 @@ def _plan_update(values, row, pledge, acting_user):
         to_status = None
     if to_status is not None and to_status not in MANUAL_TRANSITIONS.get(pledge.status, set()):
         return None, [
-            _error(
+            problem(
                 row,
                 "status",
                 _("Pledge #%(id)s is %(current)s; an import cannot make it %(status)s.")
@@ -385,7 +182,7 @@ def _plan_update(values, row, pledge, acting_user):
         return Plan(row=row, action="unchanged", pledge=pledge), []
     if pledge.status == S.WITHDRAWN:
         return None, [
-            _error(row, "external_ref", _("Pledge #%(id)s is withdrawn and cannot change.") % {"id": pledge.pk})
+            problem(row, "external_ref", _("Pledge #%(id)s is withdrawn and cannot change.") % {"id": pledge.pk})
         ]
     return Plan(row=row, action="update", pledge=pledge, changes=changes, to_status=to_status), []
 
@@ -393,9 +190,9 @@ def _plan_update(values, row, pledge, acting_user):
 def _plan(rows, coalition, acting_user):
     """Every row's Plan and every problem found, reading the database a fixed number of times."""
     errors = []
-    choice_tables = {column: _choice_table(choices) for column, choices in CHOICE_COLUMNS.items()}
+    choice_tables = {column: choice_table(choices) for column, choices in CHOICE_COLUMNS.items()}
     for row in rows:
-        row["values"] = _parse_row(row["cells"], errors, row["row"], choice_tables)
+        row["values"] = parse_row(row["cells"], errors, row["row"], choice_tables)
     context = _Context(coalition, rows)
     failed_rows = {e["row"] for e in errors}
     plans, refs_seen = [], {}
@@ -407,7 +204,7 @@ def _plan(rows, coalition, acting_user):
         if ref:
             if ref in refs_seen:
                 errors.append(
-                    _error(
+                    problem(
                         number,
                         "external_ref",
                         _("External reference %(ref)s is also on row %(row)s.") % {"ref": ref, "row": refs_seen[ref]},
@@ -499,7 +296,7 @@ def pledge_import_parse(file, coalition, acting_user):
         permissions.can_record_pledges_in(acting_user, coalition),
         _("You may not record pledges in this coalition."),
     )
-    header, rows = _read(file)
+    header, rows = read_table(file)
     if len(rows) > MAX_ROWS:
         raise ValidationError(
             {
@@ -515,7 +312,7 @@ def pledge_import_parse(file, coalition, acting_user):
         rows=rows,
         total_rows=len(rows),
     )
-    errors = _header_errors(header)
+    errors = header_errors(header)
     if not errors:
         counts, errors = _execute(pledge_import, acting_user, dry_run=True)
         pledge_import.created_count = counts["created"]

@@ -12,7 +12,7 @@ from coalition.webforms import add_service_error
 from contributions import services
 from contributions.models import PledgeImport
 from contributions.pledge_forms import PledgeImportForm
-from contributions.services.imports import COLUMNS, REQUIRED_COLUMNS
+from contributions.spreadsheets import COLUMNS, REQUIRED_COLUMNS
 
 #: Rows shown in the preview table (every error is listed whatever the number of rows).
 PREVIEW_ROWS = 200
