@@ -118,8 +118,7 @@ def _detail_context(request, meeting, **forms):
         "attendances": meeting.attendances.all(),
         "present_count": sum(1 for a in meeting.attendances.all() if a.status == Attendance.Status.PRESENT),
         "show_delegates": permissions.can_see_delegates(user, meeting.coalition_id),
-        "show_minutes": bool(meeting.minutes)
-        and (meeting.minutes_status == Meeting.MinutesStatus.APPROVED or internal),
+        "show_minutes": bool(meeting.minutes) and permissions.can_see_minutes(user, meeting),
         "earlier_open_items": list(earlier_open),
         "confirmed_pledges": confirmed,
         "confirmed_total_eur": sum((p.amount_eur for p in confirmed), 0),
