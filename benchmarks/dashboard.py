@@ -18,6 +18,7 @@ and prints both, and their ratio (target <= 1.5).
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -77,10 +78,11 @@ MONTH = {
 
 
 def configure():
-    """Point Django at a scratch database before it starts."""
+    """Point Django at a scratch database before it starts; returns the SQLite scratch directory."""
+    scratch = None
     if not os.environ.get("DATABASE_URL"):
-        scratch = Path(tempfile.mkdtemp(prefix="bench-dashboard-")) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{scratch}"
+        scratch = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-0123456789")
@@ -88,6 +90,7 @@ def configure():
     import django
 
     django.setup()
+    return scratch
 
 
 def build(pledge_count, seed=7):
@@ -212,7 +215,7 @@ def main():
     parser.add_argument("--pledges", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    configure()
+    scratch = configure()
 
     from django.db import connection
     from django.test import Client
@@ -245,7 +248,7 @@ def main():
         analyse()
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         built = time.perf_counter() - started
-        print(f"data: {args.pledges:,} pledges with history rows, 2,000 allocations (built in {built:.1f} s)")
+        print(f"data: {args.pledges:,} pledges with history rows and 20 priorities (built in {built:.1f} s)")
 
         client = Client()
         client.force_login(user)
@@ -268,6 +271,9 @@ def main():
     finally:
         if old_config is not None:
             teardown_databases(old_config, verbosity=0)
+        if scratch is not None:
+            connection.close()
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
