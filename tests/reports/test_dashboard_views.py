@@ -34,6 +34,16 @@ def test_health_is_not_behind_login(client):
     assert response["Content-Type"].startswith("application/json")
 
 
+def test_the_api_answers_anonymous_clients_itself_not_with_a_login_redirect(client):
+    response = client.get("/api/v1/pledges/")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_unknown_path_under_api_is_not_sent_to_login(client):
+    assert client.get("/api/v1/no-such-thing/").status_code == 404
+
+
 def test_outsider_home_explains_no_coalition(client, outsider):
     client.force_login(outsider)
     response = client.get("/")
