@@ -256,3 +256,12 @@ def test_dashboard_runs_the_same_queries_for_10_and_10000_pledges(
     assert ten == ten_thousand == 17
     counted = sum(1 for i in range(8) if i % 5 != 4) + sum(1 for i in range(9990) if i % 5 != 4)
     assert client.get(dashboard_url(coalition)).context["summary"].pledge_count == 2 + counted
+
+
+def test_dashboard_follows_accept_language_with_localised_amounts(client, steering, coalition, pledge_b):
+    client.force_login(steering)
+    body = client.get(dashboard_url(coalition), HTTP_ACCEPT_LANGUAGE="uk").content.decode()
+    assert '<html lang="uk">' in body
+    assert "5\xa0000\xa0000,00" in body  # Ukrainian grouping and decimal comma
+    english = client.get(dashboard_url(coalition), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "5,000,000.00" in english
