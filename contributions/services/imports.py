@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -349,6 +349,22 @@ def pledge_import_apply(*, pledge_import_id):
     if not updated:
         return PledgeImport.objects.get(pk=pledge_import_id)
     key = progress_key(pledge_import_id)
+    try:
+        return _apply_locked(pledge_import_id, key)
+    except IntegrityError:
+        # Another writer took an external reference between the plan and the insert: nothing was
+        # written (the transaction rolled back); the person uploads again and sees it as an update.
+        PledgeImport.objects.filter(pk=pledge_import_id).update(
+            status=PledgeImport.Status.FAILED,
+            errors=[problem(0, "external_ref", _("Someone saved a pledge with one of these references meanwhile."))],
+            finished_at=timezone.now(),
+        )
+        return PledgeImport.objects.get(pk=pledge_import_id)
+    finally:
+        cache.delete(key)
+
+
+def _apply_locked(pledge_import_id, key):
     with transaction.atomic():
         pledge_import = (
             PledgeImport.objects.select_for_update(of=("self",))
@@ -356,6 +372,13 @@ def pledge_import_apply(*, pledge_import_id):
             .get(pk=pledge_import_id)
         )
         if pledge_import.status != PledgeImport.Status.RUNNING:
+            return pledge_import
+        if pledge_import.created_by is None:
+            # The uploader's account is gone: never fall back to running as the system.
+            pledge_import.status = PledgeImport.Status.FAILED
+            pledge_import.errors = [problem(0, "", _("The account that uploaded this file no longer exists."))]
+            pledge_import.finished_at = timezone.now()
+            pledge_import.save(update_fields=["status", "errors", "finished_at"])
             return pledge_import
         counts, errors = _execute(
             pledge_import,
@@ -371,7 +394,6 @@ def pledge_import_apply(*, pledge_import_id):
         pledge_import.processed_rows = 0 if errors else pledge_import.total_rows
         pledge_import.finished_at = timezone.now()
         pledge_import.save()
-    cache.delete(key)
     return pledge_import
 
 

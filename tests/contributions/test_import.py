@@ -338,3 +338,36 @@ def test_with_a_broker_the_import_is_queued_and_its_page_follows_the_worker(
     page = client.get(url).content.decode()
     assert "http-equiv" not in page and "1 pledges created" in page
     assert Pledge.objects.get().external_ref == "Q-1"
+
+
+def test_a_reference_taken_during_the_insert_fails_the_import_cleanly(
+    monkeypatch, secretariat, coalition, member_a, rates
+):
+    from django.db import IntegrityError
+
+    from contributions.services import imports
+
+    pledge_import = services.pledge_import_parse(
+        csv_file("EE,Servers,100,EUR,announced,2024-02-02,,,,RACE-1"), coalition, secretariat
+    )
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint pledge_unique_external_ref")
+
+    monkeypatch.setattr(imports, "bulk_create_with_history", collide)
+    confirm(pledge_import, secretariat)
+    pledge_import.refresh_from_db()
+    assert pledge_import.status == PledgeImport.Status.FAILED
+    assert pledge_import.errors[0]["column"] == "external_ref"
+    assert not Pledge.objects.exists()
+
+
+def test_an_import_whose_uploader_is_gone_never_runs_as_the_system(secretariat, coalition, member_a, rates):
+    pledge_import = services.pledge_import_parse(
+        csv_file("EE,Servers,100,EUR,announced,2024-02-02,,,,"), coalition, secretariat
+    )
+    PledgeImport.objects.filter(pk=pledge_import.pk).update(status=PledgeImport.Status.QUEUED, created_by=None)
+    services.pledge_import_apply(pledge_import_id=pledge_import.pk)
+    pledge_import.refresh_from_db()
+    assert pledge_import.status == PledgeImport.Status.FAILED
+    assert not Pledge.objects.exists()
