@@ -2,7 +2,8 @@
 revoked one gets 401, its last use is recorded; session sign-in works for the browser; each key and
 anonymous clients are throttled."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -15,6 +16,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from coalition.models import APIKey
 from coalition.services import api_key_create, api_key_revoke
+from contributions import services as contribution_services
+from meetings import services as meeting_services
 from tests.api_mixins import client_with_key
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +101,34 @@ def test_session_sign_in_works_for_the_browser(client, partner, pledge_a):
     assert client.get(PLEDGES).status_code == 200
     html = client.get(PLEDGES, HTTP_ACCEPT="text/html")
     assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("persona", ["secretariat", "partner"])
+def test_the_browsable_api_renders_every_resource(client, personas, persona, pledge_a, coalition, member_a):
+    meeting = meeting_services.meeting_create(
+        acting_user=None, coalition=coalition, title="Steering", starts_at=datetime(2024, 2, 2, tzinfo=UTC)
+    )
+    decision = meeting_services.decision_record(acting_user=None, meeting=meeting, text="Priorities set.")
+    item = meeting_services.action_item_add(acting_user=None, meeting=meeting, text="Roadmap", owner=member_a)
+    priority = contribution_services.priority_create(
+        acting_user=None, coalition=coalition, title="Laptops", estimated_cost_eur=Decimal("5.00")
+    )
+    client.force_login(personas[persona])
+    for url in [
+        "/api/v1/",
+        f"/api/v1/pledges/{pledge_a.pk}/",
+        f"/api/v1/meetings/{meeting.pk}/",
+        f"/api/v1/decisions/{decision.pk}/",
+        f"/api/v1/action-items/{item.pk}/",
+        f"/api/v1/priorities/{priority.pk}/",
+        "/api/v1/members/EE/",
+        "/api/v1/coalitions/test-coalition/",
+        "/api/v1/summary/?coalition=test-coalition",
+        *(reverse(f"api:{name}-list") for name in ("pledge", "disbursement", "allocation", "exchange-rate")),
+    ]:
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html"), url
 
 
 def test_session_writes_need_the_csrf_token(secretariat, coalition):
