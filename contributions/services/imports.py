@@ -360,6 +360,14 @@ def pledge_import_apply(*, pledge_import_id):
             finished_at=timezone.now(),
         )
         return PledgeImport.objects.get(pk=pledge_import_id)
+    except Exception:
+        # Nothing was written (one transaction); say so rather than leave the page "running" forever.
+        PledgeImport.objects.filter(pk=pledge_import_id).update(
+            status=PledgeImport.Status.FAILED,
+            errors=[problem(0, "", _("The import stopped on an unexpected error; nothing was saved. Try again."))],
+            finished_at=timezone.now(),
+        )
+        raise
     finally:
         cache.delete(key)
 

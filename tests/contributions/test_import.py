@@ -371,3 +371,22 @@ def test_an_import_whose_uploader_is_gone_never_runs_as_the_system(secretariat, 
     pledge_import.refresh_from_db()
     assert pledge_import.status == PledgeImport.Status.FAILED
     assert not Pledge.objects.exists()
+
+
+def test_an_unexpected_failure_is_shown_as_failed_not_running(monkeypatch, secretariat, coalition, member_a, rates):
+    from contributions.services import imports
+
+    pledge_import = services.pledge_import_parse(
+        csv_file("EE,Servers,100,EUR,announced,2024-02-02,,,,"), coalition, secretariat
+    )
+    PledgeImport.objects.filter(pk=pledge_import.pk).update(status=PledgeImport.Status.QUEUED)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(imports, "bulk_create_with_history", boom)
+    with pytest.raises(RuntimeError):
+        services.pledge_import_apply(pledge_import_id=pledge_import.pk)
+    pledge_import.refresh_from_db()
+    assert pledge_import.status == PledgeImport.Status.FAILED
+    assert "nothing was saved" in pledge_import.errors[0]["message"]
