@@ -178,17 +178,6 @@ REPORTS_DIGEST_DAY_OF_WEEK = env_str("REPORTS_DIGEST_DAY_OF_WEEK", "mon")
 REPORTS_DIGEST_HOUR = int(env_str("REPORTS_DIGEST_HOUR", "8"))
 REPORTS_DIGEST_MINUTE = int(env_str("REPORTS_DIGEST_MINUTE", "0"))
 REPORTS_DIGEST_TIME_ZONE = env_str("REPORTS_DIGEST_TIME_ZONE", "Europe/Kyiv")
-CELERY_BEAT_SCHEDULE = {
-    "reports-weekly-digest": {
-        "task": "reports.tasks.send_digests",
-        "schedule": ZonedCrontab(
-            day_of_week=REPORTS_DIGEST_DAY_OF_WEEK,
-            hour=REPORTS_DIGEST_HOUR,
-            minute=REPORTS_DIGEST_MINUTE,
-            zone=REPORTS_DIGEST_TIME_ZONE,
-        ),
-    },
-}
 # Report emails that fail on SMTP are retried REPORTS_MAX_RETRIES times, waiting a random time up to
 # REPORTS_RETRY_BACKOFF x 2^retry seconds (at most REPORTS_RETRY_BACKOFF_MAX); the visibility timeout
 # must outlast the longest wait, or Redis would hand a waiting retry to a second worker as well.
@@ -200,6 +189,28 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORTS_RETRY_BACKOF
         f"CELERY_VISIBILITY_TIMEOUT ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s) must be longer "
         f"than REPORTS_RETRY_BACKOFF_MAX ({REPORTS_RETRY_BACKOFF_MAX} s), or a waiting retry could run twice."
     )
+# The broker can still drop a task (a worker killed between taking a message and recording it, a
+# publish that failed after the commit): every REPORTS_REQUEUE_EVERY seconds, deliveries pending or
+# sending for longer than any retry wait get a new task. The ledger makes a duplicate task harmless.
+REPORTS_REQUEUE_EVERY = int(env_str("REPORTS_REQUEUE_EVERY", "300"))
+REPORTS_REQUEUE_AFTER = int(
+    env_str("REPORTS_REQUEUE_AFTER", str(REPORTS_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 300))
+)
+CELERY_BEAT_SCHEDULE = {
+    "reports-weekly-digest": {
+        "task": "reports.tasks.send_digests",
+        "schedule": ZonedCrontab(
+            day_of_week=REPORTS_DIGEST_DAY_OF_WEEK,
+            hour=REPORTS_DIGEST_HOUR,
+            minute=REPORTS_DIGEST_MINUTE,
+            zone=REPORTS_DIGEST_TIME_ZONE,
+        ),
+    },
+    "reports-requeue-stalled": {
+        "task": "reports.tasks.requeue_stalled_deliveries",
+        "schedule": REPORTS_REQUEUE_EVERY,
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

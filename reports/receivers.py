@@ -3,6 +3,7 @@ after their transaction commits, so a rolled-back change never reaches these rec
 
 import logging
 
+from coalition.models import Coalition
 from reports import services, tasks
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,5 @@ def on_profile_coalitions_changed(sender, instance, action, pk_set, reverse, **k
     """A user who starts serving a coalition gets their role's default reports of it."""
     if action != "post_add" or reverse or not pk_set:
         return
-    from coalition.models import Coalition
-
     coalitions = list(Coalition.objects.filter(pk__in=pk_set))
     services.subscriptions_default(user=instance.user, coalitions=coalitions)

@@ -19,6 +19,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -299,6 +300,19 @@ def delivery_attempt_failed(*, delivery, error, server_replied):
         status=delivery.status, handed_off_at=delivery.handed_off_at, last_error=delivery.last_error
     )
     return delivery.status == D.PENDING
+
+
+def deliveries_stalled(*, older_than, now=None):
+    """Ids of deliveries still pending or sending ``older_than`` seconds after they were queued or
+    last claimed: their task was lost, or is far behind; either way another one is harmless."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=older_than)
+    return list(
+        Delivery.objects.filter(status__in=(D.PENDING, D.SENDING))
+        .annotate(last_activity=Coalesce("claimed_at", "created_at"))
+        .filter(last_activity__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def delivery_fail(*, delivery_id, error):

@@ -50,10 +50,10 @@ def _recipients(report, coalition, to):
 @shared_task(**FAN_OUT_OPTIONS)
 def send_digests():
     """Beat's weekly entry: the digest of every coalition with a digest subscriber."""
-    coalition_ids = (
+    coalition_ids = sorted(
         Subscription.objects.filter(report=Report.DIGEST).values_list("coalition_id", flat=True).distinct().order_by()
     )
-    for coalition_id in sorted(coalition_ids):
+    for coalition_id in coalition_ids:
         send_digest.delay(coalition_id)
     return len(coalition_ids)
 
@@ -100,6 +100,15 @@ def send_confirmation_notice(pledge_id, to=None):
         pledge=pledge,
         recipients=_recipients(Report.NOTICE, pledge.coalition, to),
     )
+    return queue_deliveries(ids)
+
+
+@shared_task(**FAN_OUT_OPTIONS)
+def requeue_stalled_deliveries():
+    """Beat's safety net: a new deliver task for each delivery whose task seems lost."""
+    ids = services.deliveries_stalled(older_than=settings.REPORTS_REQUEUE_AFTER)
+    if ids:
+        logger.warning("Queueing %d stalled report deliveries again: %s", len(ids), ids[:20])
     return queue_deliveries(ids)
 
 
