@@ -1,0 +1,270 @@
+"""The delivery ledger, in-process against a real SMTP server (aiosmtpd): asking twice sends once, a
+dead sender's row is resumed or left alone depending on the hand-off, SMTP failures are retried and
+the last one is recorded."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connections
+from django.utils import timezone
+
+from coalition.celery import app as celery_app
+from reports import services, tasks
+from reports.mail_selectors import Recipient
+from reports.models import Delivery, Report
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
+D = Delivery.Status
+
+
+def prepare(coalition, email="reader@example.org", period="2024-W23"):
+    (delivery_id,) = services.deliveries_prepare(
+        report=Report.DIGEST,
+        coalition=coalition,
+        period=period,
+        recipients=[Recipient(email=email)],
+        period_start=timezone.now() - timedelta(days=7),
+        period_end=timezone.now(),
+    )
+    return Delivery.objects.get(pk=delivery_id)
+
+
+def run_deliver(delivery):
+    """deliver in-process; an eager retry runs at once (no backoff), re-entering apply(), which reads
+    task_eager_propagates rather than its caller's throw=False."""
+    saved, celery_app.conf.task_eager_propagates = celery_app.conf.task_eager_propagates, False
+    try:
+        return tasks.deliver.apply(args=[delivery.pk]).result
+    finally:
+        celery_app.conf.task_eager_propagates = saved
+
+
+def test_asking_twice_for_the_same_period_sends_once(
+    report_world, subscriber, coalition, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.send_digest.delay(coalition.pk)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["secretariat@example.org", "steering@example.org"]
+    rows = Delivery.objects.filter(report=Report.DIGEST)
+    assert rows.count() == 2
+    assert set(rows.values_list("status", "attempts")) == {(D.SENT, 1)}
+    # The second request saw the rows done and queued nothing.
+    assert (
+        services.deliveries_prepare(
+            report=Report.DIGEST,
+            coalition=coalition,
+            period=rows[0].period,
+            recipients=[Recipient(email="steering@example.org")],
+        )
+        == []
+    )
+
+
+def test_the_second_digest_of_a_week_reuses_the_window_and_the_next_week_starts_where_it_ended(coalition):
+    monday = datetime(2024, 6, 3, 5, 0, tzinfo=UTC)  # 08:00 in Kyiv
+    period, start, end = services.digest_window(coalition, now=monday)
+    assert (period, start, end) == ("2024-W23", monday - timedelta(days=7), monday)
+    Delivery.objects.filter(pk=prepare(coalition, period=period).pk).update(period_start=start, period_end=end)
+
+    assert services.digest_window(coalition, now=monday + timedelta(hours=3)) == (period, start, end)
+    assert services.digest_window(coalition, now=monday + timedelta(days=7)) == (
+        "2024-W24",
+        monday,
+        monday + timedelta(days=7),
+    )
+
+
+def test_the_message_id_comes_from_the_ledger_key(coalition, smtp):
+    delivery = prepare(coalition)
+    assert delivery.message_id == services.message_id_for(
+        report="digest", coalition_id=coalition.pk, period="2024-W23", recipient="reader@example.org"
+    )
+    assert delivery.message_id.startswith(f"<digest.{coalition.pk}.2024-W23.")
+
+    assert run_deliver(delivery) == "sent"
+
+    (received,) = smtp.received()
+    assert received["Message-ID"] == delivery.message_id
+
+
+def test_a_real_smtp_delivery_is_multipart_and_recorded(coalition, smtp):
+    delivery = prepare(coalition)
+
+    assert run_deliver(delivery) == "sent"
+
+    (received,) = smtp.received()
+    assert received.is_multipart()
+    assert [part.get_content_type() for part in received.iter_parts()] == ["text/plain", "text/html"]
+    assert received["To"] == "reader@example.org"
+    assert received["List-Unsubscribe"].strip().startswith("<http://127.0.0.1:8000/reports/unsubscribe/")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (D.SENT, 1, "")
+    assert delivery.claimed_at <= delivery.handed_off_at <= delivery.sent_at
+
+
+def test_a_sent_delivery_is_never_sent_again(coalition, smtp):
+    delivery = prepare(coalition)
+    run_deliver(delivery)
+
+    assert run_deliver(delivery) == "skipped"
+
+    assert len(smtp.received()) == 1
+
+
+def test_a_row_left_sending_before_the_hand_off_is_sent_by_the_next_attempt(coalition, smtp):
+    """The sender died after claiming the row and before the end of DATA: no server has the message."""
+    delivery = prepare(coalition)
+    Delivery.objects.filter(pk=delivery.pk).update(status=D.SENDING, attempts=1, claimed_at=timezone.now())
+
+    assert run_deliver(delivery) == "sent"
+
+    assert len(smtp.received()) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (D.SENT, 2)
+
+
+def test_a_row_left_sending_after_the_hand_off_becomes_unconfirmed_and_is_not_resent(coalition, smtp):
+    """The sender died between handing the message over and recording the reply: maybe delivered."""
+    delivery = prepare(coalition)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=D.SENDING, attempts=1, claimed_at=timezone.now(), handed_off_at=timezone.now()
+    )
+
+    assert run_deliver(delivery) == "skipped"
+
+    assert smtp.received() == []
+    delivery.refresh_from_db()
+    assert delivery.status == D.UNCONFIRMED
+    assert "not sent again to avoid a duplicate" in delivery.last_error
+
+
+def test_a_lost_reply_after_the_end_of_data_is_unconfirmed_not_retried(coalition, smtp):
+    smtp.reset(plan=["drop-after-data"])
+    delivery = prepare(coalition)
+
+    assert run_deliver(delivery) == "unconfirmed"
+
+    assert len(smtp.received()) == 1  # the server had it: a retry would have been a duplicate
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (D.UNCONFIRMED, 1)
+    assert "outcome unknown" in delivery.last_error
+
+
+@pytest.mark.parametrize("failure", ["451-data", "421-mail", "drop-rcpt"])
+def test_two_smtp_failures_then_success_is_one_message_in_three_attempts(coalition, smtp, failure):
+    smtp.reset(plan=[failure, failure])
+    delivery = prepare(coalition)
+
+    run_deliver(delivery)
+
+    assert len(smtp.received()) == 1
+    assert smtp.transactions == 3
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (D.SENT, 3)
+
+
+def test_after_the_last_retry_the_delivery_fails_with_the_error(coalition, smtp, settings):
+    smtp.reset(plan=["451-data"] * 20)
+    delivery = prepare(coalition)
+
+    run_deliver(delivery)
+
+    delivery.refresh_from_db()
+    assert delivery.status == D.FAILED
+    assert delivery.attempts == settings.REPORTS_MAX_RETRIES + 1 == tasks.deliver.max_retries + 1
+    assert delivery.last_error == "SMTPDataError: 451 4.3.0 Temporary failure, try again later"
+    assert smtp.received() == []
+
+
+def test_a_permanent_refusal_fails_at_once(coalition, smtp):
+    smtp.reset(plan=["550-data"] * 5)
+    delivery = prepare(coalition)
+
+    assert run_deliver(delivery) == "failed"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (D.FAILED, 1)
+    assert delivery.last_error == "SMTPDataError: 550 5.7.1 Message refused"
+
+
+def test_an_unreachable_server_is_retried_then_failed(coalition, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    delivery = prepare(coalition)
+
+    run_deliver(delivery)
+
+    delivery.refresh_from_db()
+    assert delivery.status == D.FAILED
+    assert delivery.last_error.startswith("ConnectionRefusedError")
+
+
+def test_a_failed_delivery_is_sent_again_only_when_the_secretariat_asks(coalition, secretariat, steering, smtp):
+    smtp.reset(plan=["550-data"])
+    delivery = prepare(coalition)
+    run_deliver(delivery)
+    with pytest.raises(Exception, match="secretariat"):
+        services.delivery_retry(acting_user=steering, delivery=delivery)
+
+    services.delivery_retry(acting_user=secretariat, delivery=delivery)
+    assert run_deliver(delivery) == "sent"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (D.SENT, 2)
+    assert len(smtp.received()) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_another_process_is_sending_is_left_to_it(coalition, smtp):
+    """The advisory lock: a second task for the same row (a duplicate message, a redelivery while the
+    first still runs) does not send; the holder owns the outcome."""
+    delivery = prepare(coalition)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [services.LOCK_NAMESPACE, delivery.pk])
+            assert cursor.fetchone()[0] is True
+
+        assert run_deliver(delivery) == "busy"
+        assert smtp.received() == []
+
+        other.close()  # the holder's process dies: its lock goes with its connection
+        assert run_deliver(delivery) == "sent"
+    finally:
+        other.close()
+    assert len(smtp.received()) == 1
+
+
+def test_only_deliveries_idle_past_the_threshold_count_as_stalled(coalition):
+    now = timezone.now()
+    old, recent, claimed_recently, sent, failed = (prepare(coalition, email=f"r{n}@example.org") for n in range(5))
+    Delivery.objects.filter(pk__in=[old.pk, claimed_recently.pk, sent.pk, failed.pk]).update(
+        created_at=now - timedelta(hours=2)
+    )
+    Delivery.objects.filter(pk=claimed_recently.pk).update(status=D.SENDING, claimed_at=now - timedelta(minutes=5))
+    Delivery.objects.filter(pk=sent.pk).update(status=D.SENT)
+    Delivery.objects.filter(pk=failed.pk).update(status=D.FAILED)
+
+    assert services.deliveries_stalled(older_than=3600, now=now) == [old.pk]
+    assert recent.pk not in services.deliveries_stalled(older_than=60, now=now + timedelta(seconds=30))
+
+
+def test_the_requeue_sweep_sends_a_delivery_whose_task_was_lost(
+    coalition, settings, django_capture_on_commit_callbacks
+):
+    settings.REPORTS_REQUEUE_AFTER = 60
+    lost = prepare(coalition)  # rows written, the deliver task never queued (or lost by the broker)
+    Delivery.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.requeue_stalled_deliveries.delay().get() == 1
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == (D.SENT, 1)
+    assert [m.to for m in mail.outbox] == [["reader@example.org"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.requeue_stalled_deliveries.delay().get() == 0
