@@ -34,7 +34,8 @@ FAST_HASHER = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.M
 
 def load():
     out = io.StringIO()
-    call_command("load_demo", stdout=out)
+    # pytest-django runs with DEBUG off, which the command treats as production unless told.
+    call_command("load_demo", allow_production=True, stdout=out)
     return out.getvalue()
 
 
