@@ -85,6 +85,20 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def eager_tasks():
+    """Tasks run in the test process, as with no broker (make run), whatever REDIS_URL says: a test
+    that wants the broker and a worker asks for ``real_broker`` (tests/reports/conftest.py), which
+    runs after this fixture and turns it off for that test."""
+    from coalition.celery import app as celery_app
+
+    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
+
+
 # --- Personas ------------------------------------------------------------------------------------
 
 

@@ -31,16 +31,6 @@ from tests import factories
 ROOT = Path(settings.BASE_DIR)
 
 
-@pytest.fixture
-def eager_tasks():
-    """Tasks run in the test process, as with no broker (make run), whatever REDIS_URL says."""
-    saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
-
-
 # --- A real SMTP server ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from reports.models import Delivery
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from reports.models import Delivery, Report, Subscription
 from reports.selectors import coalition_summary
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [pytest.mark.django_db]
 
 
 def money(value, sep=",", dec="."):

@@ -14,7 +14,7 @@ from reports import services, tasks
 from reports.mail_selectors import Recipient
 from reports.models import Delivery, Report
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [pytest.mark.django_db]
 D = Delivery.Status
 
 

@@ -15,8 +15,6 @@ from reports import receivers, tasks
 from reports.models import Delivery, Report, Subscription
 from tests import factories
 
-pytestmark = pytest.mark.usefixtures("eager_tasks")
-
 
 class Boom(Exception):
     pass

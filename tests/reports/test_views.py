@@ -12,7 +12,7 @@ from reports import services
 from reports.mail_selectors import Recipient
 from reports.models import Delivery, Report, Subscription
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
+pytestmark = [pytest.mark.django_db]
 PROFILE = "/accounts/profile/"
 DELIVERIES = "/reports/deliveries/"
 
