@@ -15,6 +15,7 @@ from coalition import permissions
 from coalition.admin_services import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceInline, VersionedServiceForm, changes
 from contributions import services
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PledgeImport, PriorityPurchase
+from contributions.services.pledges import EDITABLE_FIELDS as PLEDGE_FIELDS
 from contributions.services.pledges import INITIAL_STATUSES
 from contributions.services.priorities import EDITABLE_FIELDS as PRIORITY_FIELDS
 from contributions.services.priorities import TRANSITIONS as PRIORITY_TRANSITIONS
@@ -143,19 +144,8 @@ PLEDGE_COMPUTED = (
     "created_at",
     "updated_at",
 )
-PLEDGE_EDITABLE = (
-    "title",
-    "description",
-    "kind",
-    "channel",
-    "amount",
-    "currency",
-    "announced_on",
-    "confirmed_on",
-    "confirmed_at_meeting",
-    "source",
-    "external_ref",
-)
+#: The service's editable fields but the explicit rate, which the form names explicit_rate(_source).
+PLEDGE_EDITABLE = tuple(name for name in PLEDGE_FIELDS if name not in ("exchange_rate", "exchange_rate_source"))
 
 
 @admin.register(Pledge)
