@@ -18,6 +18,34 @@ from rest_framework.test import APIClient
 
 from coalition.services import api_key_create
 
+#: The pledge fields partners code against, in order (issue 3's contract): the API's responses and
+#: the OpenAPI schema are both checked against this one list.
+PLEDGE_CONTRACT = [
+    "id",
+    "coalition",
+    "member",
+    "title",
+    "description",
+    "kind",
+    "channel",
+    "amount",
+    "currency",
+    "status",
+    "announced_on",
+    "confirmed_on",
+    "confirmed_at_meeting",
+    "source",
+    "external_ref",
+    "exchange_rate",
+    "exchange_rate_source",
+    "amount_eur",
+    "exchange_rate_date",
+    "disbursed_amount",
+    "created_at",
+    "updated_at",
+    "version",
+]
+
 #: Every persona with a role in the test coalition.
 ROLES = ("secretariat", "editor_a", "editor_b", "steering", "partner")
 

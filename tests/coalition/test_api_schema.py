@@ -27,6 +27,7 @@ from coalition.wsgi import application
 from contributions import services as contribution_services
 from meetings import services as meeting_services
 from tests import factories
+from tests.api_mixins import PLEDGE_CONTRACT
 
 pytestmark = pytest.mark.django_db
 
@@ -104,31 +105,7 @@ def test_every_list_offers_csv(spec):
 
 def test_the_pledge_contract(spec):
     pledge = spec["components"]["schemas"]["Pledge"]["properties"]
-    assert list(pledge) == [
-        "id",
-        "coalition",
-        "member",
-        "title",
-        "description",
-        "kind",
-        "channel",
-        "amount",
-        "currency",
-        "status",
-        "announced_on",
-        "confirmed_on",
-        "confirmed_at_meeting",
-        "source",
-        "external_ref",
-        "exchange_rate",
-        "exchange_rate_source",
-        "amount_eur",
-        "exchange_rate_date",
-        "disbursed_amount",
-        "created_at",
-        "updated_at",
-        "version",
-    ]
+    assert list(pledge) == PLEDGE_CONTRACT
     assert pledge["amount"]["type"] == "string" and pledge["amount"]["format"] == "decimal"
     for read_only in ("amount_eur", "exchange_rate_date", "disbursed_amount", "created_at", "updated_at", "version"):
         assert pledge[read_only]["readOnly"] is True, read_only

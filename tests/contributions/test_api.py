@@ -12,6 +12,7 @@ from contributions import services
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 from tests import factories
 from tests.api_mixins import (
+    PLEDGE_CONTRACT,
     APITestBase,
     CreateTests,
     DeleteTests,
@@ -153,31 +154,7 @@ class TestPledgeInput(APITestBase):
         response = self.post(api, body(currency="USD", amount="1088300.00", status="announced"))
         assert response.status_code == 201, response.content
         data = response.json()
-        assert list(data) == [
-            "id",
-            "coalition",
-            "member",
-            "title",
-            "description",
-            "kind",
-            "channel",
-            "amount",
-            "currency",
-            "status",
-            "announced_on",
-            "confirmed_on",
-            "confirmed_at_meeting",
-            "source",
-            "external_ref",
-            "exchange_rate",
-            "exchange_rate_source",
-            "amount_eur",
-            "exchange_rate_date",
-            "disbursed_amount",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        assert list(data) == PLEDGE_CONTRACT
         assert data["coalition"] == "test-coalition" and data["member"] == "EE"
         assert data["amount"] == "1088300.00"
         assert data["amount_eur"] == "1000000.00"  # 1,088,300 USD at the ECB's 1.0883 of 2 Feb 2024
