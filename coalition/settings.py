@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from coalition.env import env_bool, env_list, env_str, parse_email_url
+from coalition.env import env_bool, env_int, env_list, env_str, parse_email_url
 from reports.schedules import ZonedCrontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -167,23 +167,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A dead worker's unacknowledged messages return after the visibility timeout, found by a sweep that runs
 # every restore interval x throttle seconds (kombu's defaults: 10 x 10); tests shorten all three.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(env_str("CELERY_VISIBILITY_TIMEOUT", str(3 * 3600))),
-    "unacked_restore_interval": int(env_str("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
-    "unacked_restore_throttle": int(env_str("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3 * 3600, minimum=1),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Weekly digest: default Monday 08:00 Europe/Kyiv.
 REPORTS_DIGEST_DAY_OF_WEEK = env_str("REPORTS_DIGEST_DAY_OF_WEEK", "mon")
-REPORTS_DIGEST_HOUR = int(env_str("REPORTS_DIGEST_HOUR", "8"))
-REPORTS_DIGEST_MINUTE = int(env_str("REPORTS_DIGEST_MINUTE", "0"))
+REPORTS_DIGEST_HOUR = env_int("REPORTS_DIGEST_HOUR", 8, maximum=23)
+REPORTS_DIGEST_MINUTE = env_int("REPORTS_DIGEST_MINUTE", 0, maximum=59)
 REPORTS_DIGEST_TIME_ZONE = env_str("REPORTS_DIGEST_TIME_ZONE", "Europe/Kyiv")
 # Report emails that fail on SMTP are retried REPORTS_MAX_RETRIES times, waiting a random time up to
 # REPORTS_RETRY_BACKOFF x 2^retry seconds (at most REPORTS_RETRY_BACKOFF_MAX); the visibility timeout
 # must outlast the longest wait, or Redis would hand a waiting retry to a second worker as well.
-REPORTS_MAX_RETRIES = int(env_str("REPORTS_MAX_RETRIES", "5"))
-REPORTS_RETRY_BACKOFF = int(env_str("REPORTS_RETRY_BACKOFF", "60"))
-REPORTS_RETRY_BACKOFF_MAX = int(env_str("REPORTS_RETRY_BACKOFF_MAX", "1800"))
+REPORTS_MAX_RETRIES = env_int("REPORTS_MAX_RETRIES", 5)
+REPORTS_RETRY_BACKOFF = env_int("REPORTS_RETRY_BACKOFF", 60, minimum=1)
+REPORTS_RETRY_BACKOFF_MAX = env_int("REPORTS_RETRY_BACKOFF_MAX", 1800, minimum=1)
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORTS_RETRY_BACKOFF_MAX:
     raise ImproperlyConfigured(
         f"CELERY_VISIBILITY_TIMEOUT ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s) must be longer "
@@ -192,9 +192,9 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORTS_RETRY_BACKOF
 # The broker can still drop a task (a worker killed between taking a message and recording it, a
 # publish that failed after the commit): every REPORTS_REQUEUE_EVERY seconds, deliveries pending or
 # sending for longer than any retry wait get a new task. The ledger makes a duplicate task harmless.
-REPORTS_REQUEUE_EVERY = int(env_str("REPORTS_REQUEUE_EVERY", "300"))
-REPORTS_REQUEUE_AFTER = int(
-    env_str("REPORTS_REQUEUE_AFTER", str(REPORTS_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 300))
+REPORTS_REQUEUE_EVERY = env_int("REPORTS_REQUEUE_EVERY", 300, minimum=1)
+REPORTS_REQUEUE_AFTER = env_int(
+    "REPORTS_REQUEUE_AFTER", REPORTS_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 300, minimum=1
 )
 CELERY_BEAT_SCHEDULE = {
     "reports-weekly-digest": {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from coalition.env import CONTRACT, env_bool, env_list, parse_email_url
+from coalition.env import CONTRACT, env_bool, env_int, env_list, parse_email_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
@@ -131,6 +131,31 @@ def test_a_malformed_debug_value_is_refused(value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert f"DEBUG={value!r} is not a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("REPORTS_DIGEST_HOUR", "eight", "REPORTS_DIGEST_HOUR='eight' is not a whole number."),
+        ("REPORTS_DIGEST_HOUR", "24", "REPORTS_DIGEST_HOUR=24 must be at least 0 and at most 23."),
+        ("REPORTS_RETRY_BACKOFF", "0", "REPORTS_RETRY_BACKOFF=0 must be at least 1."),
+    ],
+)
+def test_a_malformed_number_is_refused_at_startup_naming_the_variable(variable, value, message):
+    result = run_django("import django; django.setup()", **{variable: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_env_int_default_and_bounds(monkeypatch):
+    monkeypatch.delenv("SOME_NUMBER", raising=False)
+    assert env_int("SOME_NUMBER", 7) == 7
+    monkeypatch.setenv("SOME_NUMBER", " 12 ")
+    assert env_int("SOME_NUMBER", 7, maximum=12) == 12
+    with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER=12 must be at least 13"):
+        env_int("SOME_NUMBER", 7, minimum=13)
 
 
 def test_a_malformed_email_url_is_refused_at_startup():
