@@ -8,12 +8,13 @@ the permissions module, so this lowest-layer app imports nothing from meetings o
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from coalition import permissions
+from contributions import selectors
 
 PLEDGE_PAGE_SIZE = 50
 
@@ -29,7 +30,9 @@ def member_detail(request, code):
     pledges = permissions.visible_pledges(user, member.pledges.all())
     by_status = {
         row["status"]: row
-        for row in pledges.order_by().values("status").annotate(count=Count("pk"), amount_eur=Sum("amount_eur"))
+        for row in pledges.order_by()
+        .values("status")
+        .annotate(count=Count("pk"), amount_eur=selectors.euro_sum("amount_eur"))
     }
     status_rows = [
         {

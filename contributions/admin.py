@@ -6,14 +6,13 @@ totals, status, rank, version) is shown read-only; lifecycle steps are admin act
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Sum
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from coalition import permissions
 from coalition.admin_services import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceInline, VersionedServiceForm, changes
-from contributions import services
+from contributions import selectors, services
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PledgeImport, PriorityPurchase
 from contributions.services.pledges import EDITABLE_FIELDS as PLEDGE_FIELDS
 from contributions.services.pledges import INITIAL_STATUSES
@@ -388,7 +387,7 @@ class PriorityPurchaseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         "category",
         "status",
         "estimated_cost_eur",
-        "allocated_eur",
+        "allocated",
         "target_date",
     )
     list_display_links = ("title",)
@@ -432,11 +431,12 @@ class PriorityPurchaseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return () if obj is None else ("coalition", "rank", "status", "version", "updated_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(allocated=Sum("allocations__amount_eur"))
+        # The dashboard's figure: allocations count only while their pledge counts.
+        return selectors.with_coverage(super().get_queryset(request))
 
-    @admin.display(description=_("allocated (EUR)"), ordering="allocated")
-    def allocated_eur(self, obj):
-        return obj.allocated or 0
+    @admin.display(description=_("allocated (EUR)"), ordering="allocated_eur")
+    def allocated(self, obj):
+        return obj.allocated_eur
 
     def service_save(self, request, form, original, parent=None):
         data = form.cleaned_data

@@ -5,14 +5,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Func, Q, Sum
+from django.db.models import Count, DateField, Func, Q
 from django.db.models.functions import TruncMonth
 
 from contributions.models import Pledge, PriorityPurchase
-from contributions.selectors import coverage, with_coverage
+from contributions.selectors import coverage, euro_sum, with_coverage
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 S = Pledge.Status
 
 
@@ -101,16 +100,6 @@ class MonthStart(Func):
         return super().as_sql(compiler, connection, **extra)
 
 
-def _sum(column, condition=None):
-    return Sum(column, filter=condition, default=ZERO)
-
-
-def _cents(value):
-    """A summed amount in cents: PostgreSQL returns 5000000.00, SQLite 5000000 (its converter rounds
-    only plain columns), and the API, CSV and emails should read the same on both."""
-    return value.quantize(CENT)
-
-
 def summary_pledges(coalition, *, date_from=None, date_to=None, statuses=None):
     """The pledges a summary counts from: published ones (never drafts), optionally filtered by the
     announcement period and by status."""
@@ -134,7 +123,7 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
     status_rows = {
         row["status"]: row
         for row in pledges.values("status")
-        .annotate(count=Count("pk"), amount=_sum("amount_eur"), disbursed=_sum("disbursed_eur"))
+        .annotate(count=Count("pk"), amount=euro_sum("amount_eur"), disbursed=euro_sum("disbursed_eur"))
         .order_by()
     }
     by_status = [
@@ -142,7 +131,7 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
             status=value,
             label=str(label),
             count=status_rows.get(value, {}).get("count", 0),
-            amount_eur=_cents(status_rows.get(value, {}).get("amount", ZERO)),
+            amount_eur=status_rows.get(value, {}).get("amount", ZERO),
         )
         for value, label in S.choices
         if value != S.DRAFT
@@ -151,12 +140,16 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
     total = sum((amounts[s] for s in Pledge.COUNTED), ZERO)
     confirmed_total = sum((amounts[s] for s in Pledge.CONFIRMED_STATUSES), ZERO)
     # Disbursed comes from the same grouped scan as the status totals (one pass over the pledges).
-    disbursed = _cents(sum((status_rows[s]["disbursed"] for s in Pledge.COUNTED if s in status_rows), ZERO))
+    disbursed = sum((status_rows[s]["disbursed"] for s in Pledge.COUNTED if s in status_rows), ZERO)
 
     member_rows = (
         pledges.filter(counted)
         .values("member__code", "member__name", "member__kind")
-        .annotate(total=_sum("amount_eur"), confirmed=_sum("amount_eur", confirmed), disbursed=_sum("disbursed_eur"))
+        .annotate(
+            total=euro_sum("amount_eur"),
+            confirmed=euro_sum("amount_eur", confirmed),
+            disbursed=euro_sum("disbursed_eur"),
+        )
         .order_by("-total", "member__name")
     )
     by_member = [
@@ -164,9 +157,9 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
             code=row["member__code"],
             name=row["member__name"],
             kind=row["member__kind"],
-            total_eur=_cents(row["total"]),
-            confirmed_eur=_cents(row["confirmed"]),
-            disbursed_eur=_cents(row["disbursed"]),
+            total_eur=row["total"],
+            confirmed_eur=row["confirmed"],
+            disbursed_eur=row["disbursed"],
             share=coverage(row["total"], total),
         )
         for row in member_rows
@@ -185,9 +178,9 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
             status=p.status,
             category=p.category,
             estimated_cost_eur=p.estimated_cost_eur,
-            allocated_eur=_cents(p.allocated_eur),
+            allocated_eur=p.allocated_eur,
             coverage=coverage(p.allocated_eur, p.estimated_cost_eur),
-            gap_eur=_cents(p.gap_eur),
+            gap_eur=p.gap_eur,
         )
         for p in priority_rows
     ]
@@ -213,18 +206,18 @@ def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None)
 def _by_month(pledges, confirmed):
     """New pledges by month announced and confirmations by month confirmed, with running totals."""
     announced = {
-        row["month"]: _cents(row["amount"])
+        row["month"]: row["amount"]
         for row in pledges.annotate(month=MonthStart("announced_on"))
         .values("month")
-        .annotate(amount=_sum("amount_eur"))
+        .annotate(amount=euro_sum("amount_eur"))
         .order_by()
     }
     confirmations = {
-        row["month"]: _cents(row["amount"])
+        row["month"]: row["amount"]
         for row in pledges.filter(confirmed, confirmed_on__isnull=False)
         .annotate(month=MonthStart("confirmed_on"))
         .values("month")
-        .annotate(amount=_sum("amount_eur"))
+        .annotate(amount=euro_sum("amount_eur"))
         .order_by()
     }
     rows, running_total, running_confirmed = [], ZERO, ZERO

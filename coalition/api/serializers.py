@@ -7,7 +7,6 @@ schema and validate input, and tests/coalition/test_api_serializers.py checks th
 """
 
 from datetime import UTC
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from rest_framework import serializers
@@ -31,12 +30,6 @@ def iso_date(value):
 def decimal_text(value):
     """Money and rates travel as strings, so no client reads them through a float."""
     return None if value is None else str(value)
-
-
-def money_text(value):
-    """An aggregated EUR figure as a string with its cents: databases differ in the scale they give
-    a SUM (SQLite drops it), and partners read "1000000.00", never "1000000"."""
-    return None if value is None else str(value.quantize(Decimal("0.01")))
 
 
 def utc_datetime(**kwargs):

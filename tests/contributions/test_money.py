@@ -314,3 +314,29 @@ def test_the_float_check_would_catch_one():
     assert FLOAT_CALL.search("amount_eur = float(amount) / rate")
     assert FLOAT_CALL.search("x = float (y)")
     assert not FLOAT_CALL.search("if isinstance(value, float):")
+
+
+def test_sums_keep_their_cents_on_every_database(coalition, member_a, member_b, secretariat, rates):
+    """SQLite gives SUM(numeric) without its scale (500000, not 500000.00); every EUR aggregate goes
+    through euro_sum so the API, CSV exports and emails print the same figures on both databases."""
+    from contributions import selectors
+    from contributions.models import PriorityPurchase
+    from reports.selectors import coalition_summary
+
+    pledge = factories.make_pledge(
+        coalition=coalition, member=member_b, amount=Decimal("500000"), currency="EUR", status="confirmed"
+    )
+    priority = services.priority_create(
+        acting_user=None, coalition=coalition, title="Servers", estimated_cost_eur=Decimal("2000000")
+    )
+    services.allocation_set(acting_user=None, pledge=pledge, priority=priority, amount_eur=Decimal("500000"))
+
+    row = selectors.with_coverage(PriorityPurchase.objects.filter(pk=priority.pk)).get()
+    assert (str(row.allocated_eur), str(row.gap_eur)) == ("500000.00", "1500000.00")
+    empty = services.priority_create(acting_user=None, coalition=coalition, title="Radios", estimated_cost_eur=1)
+    assert str(selectors.with_coverage(PriorityPurchase.objects.filter(pk=empty.pk)).get().allocated_eur) == "0.00"
+
+    summary = coalition_summary(coalition)
+    assert (str(summary.total_eur), str(summary.confirmed_eur)) == ("500000.00", "500000.00")
+    assert str(summary.by_member[0].total_eur) == "500000.00"
+    assert str(summary.priorities[0].allocated_eur) == "500000.00"
