@@ -86,6 +86,16 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """LocaleMiddleware activates a request's language in the test's thread and nothing resets it:
+    without this, one Ukrainian page would leave later tests' messages in Ukrainian."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in the test process, as with no broker (make run), whatever REDIS_URL says: a test
     that wants the broker and a worker asks for ``real_broker`` (tests/reports/conftest.py), which
