@@ -3,34 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Greatest
 
 from coalition import permissions
+from coalition.selectors import ZERO_EUR, EuroField, euro_sum
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
-from contributions.rates import CENT
-
-
-class EuroField(DecimalField):
-    """The output field of a computed EUR amount (a sum, a difference): cents on every database.
-    PostgreSQL keeps numeric's scale (5000000.00); SQLite's converter rounds only plain columns and
-    gives 5000000, which the API, CSV exports and emails would otherwise show."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_digits", 18)
-        kwargs.setdefault("decimal_places", 2)
-        super().__init__(*args, **kwargs)
-
-    def from_db_value(self, value, expression, connection):
-        return None if value is None else Decimal(value).quantize(CENT)
-
-
-ZERO = Value(Decimal("0.00"), output_field=EuroField())
-
-
-def euro_sum(column, condition=None):
-    """SUM of a EUR column (optionally filtered), 0.00 when there are no rows, in cents."""
-    return Sum(column, filter=condition, default=ZERO, output_field=EuroField())
 
 
 def pledge_list(user):
@@ -72,7 +50,7 @@ def with_coverage(queryset):
     """
     allocated = euro_sum("allocations__amount_eur", Q(allocations__pledge__status__in=Pledge.COUNTED))
     return queryset.annotate(allocated_eur=allocated).annotate(
-        gap_eur=Greatest(F("estimated_cost_eur") - F("allocated_eur"), ZERO, output_field=EuroField())
+        gap_eur=Greatest(F("estimated_cost_eur") - F("allocated_eur"), ZERO_EUR, output_field=EuroField())
     )
 
 
