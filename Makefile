@@ -57,9 +57,11 @@ install-dev: $(VENV)/.installed-dev
 # --- Running -----------------------------------------------------------------------------------------
 
 # Rates before the demo so the demo's logins are the last thing printed before the server starts.
+# SITE_URL (links in emails, the trusted CSRF origin, the logins' address) follows HOST and PORT
+# unless it is set.
 run: install compilemessages migrate rates
-	$(MANAGE) load_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) load_demo
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 migrate: install
 	$(MANAGE) migrate --noinput

@@ -132,6 +132,27 @@ def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
     ]
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "http://127.0.0.1:8011"), ({"SITE_URL": "https://portal.example.org"}, "https://portal.example.org")],
+)
+def test_make_run_on_another_port_points_site_url_there_unless_it_is_set(
+    fake_venv, tmp_path, monkeypatch, env, expected
+):
+    """Email links, the trusted CSRF origin and the printed logins follow the port make serves on."""
+    monkeypatch.delenv("SITE_URL", raising=False)
+    venv, log = fake_venv()
+    seen = tmp_path / "site-url.log"
+    python_stub = venv / "bin" / "python"
+    python_stub.write_text(f'#!/bin/sh\necho "$* $SITE_URL" >> "{seen}"\n')
+
+    result = run_make("run", "PORT=8011", venv=venv, env=env)
+
+    assert result.returncode == 0, result.stderr
+    served = [line for line in seen.read_text().splitlines() if "load_demo" in line or "runserver" in line]
+    assert served == [f"manage.py load_demo {expected}", f"manage.py runserver 127.0.0.1:8011 {expected}"]
+
+
 def test_make_run_creates_the_virtualenv_and_installs_when_missing(tmp_path):
     result = subprocess.run(
         ["make", "-n", "--no-print-directory", f"VENV={tmp_path / 'new-venv'}", "run"],

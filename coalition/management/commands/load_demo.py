@@ -40,7 +40,7 @@ class Command(BaseCommand):
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         line = "+".join("-" * (w + 2) for w in widths)
-        self.stdout.write("\nDemo logins (http://127.0.0.1:8000/accounts/login/):")
+        self.stdout.write(f"\nDemo logins ({settings.SITE_URL}/accounts/login/):")
         self.stdout.write(f"+{line}+")
         for index, row in enumerate(rows):
             self.stdout.write("| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |")
