@@ -128,8 +128,7 @@ def progress_bar(value, target, *, title, desc, width=640):
         f'<rect x="1" y="24" width="{inner}" height="32" fill="#fff" stroke="#1b1f24" stroke-width="2"/>',
         f'<rect x="1" y="24" width="{_num(filled)}" height="32" {_fill(uid, 0)} stroke-width="0"/>',
         f'<text x="0" y="76" fill="#1b1f24">{escape(money_short(value))}</text>',
-        f'<text x="{width}" y="76" text-anchor="end" fill="#1b1f24">'
-        f"{escape(_('target %(value)s') % {'value': money_short(target)})}</text>",
+        f'<text x="{width}" y="76" text-anchor="end" fill="#1b1f24">{escape(_target_label(target))}</text>',
         "</svg>",
     ]
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
@@ -154,7 +153,7 @@ def hbar_chart(bars, *, title, desc, width=640, label_width=170, value_width=110
             f"{escape(bar.text or money_short(bar.value))}</text>"
         )
     if not bars:
-        parts.append(f'<text x="0" y="20" fill="#5a6270">{escape(_("No figures yet."))}</text>')
+        parts.append(f'<text x="0" y="20" fill="#5a6270">{escape(_no_figures())}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
@@ -222,7 +221,7 @@ def step_chart(points, series, *, title, desc, target=None, width=640, height=30
             f'<line x1="{left}" y1="{_num(y)}" x2="{left + plot_width}" y2="{_num(y)}" stroke="#8a1c2b" '
             f'stroke-width="2" stroke-dasharray="2 6"/>'
             f'<text x="{left + plot_width + 6}" y="{_num(y + 4)}" fill="#8a1c2b" font-size="12">'
-            f"{escape(_('target %(value)s') % {'value': money_short(target)})}</text>"
+            f"{escape(_target_label(target))}</text>"
         )
     for line_index, (name, line) in enumerate(series):
         colour, dash, marker = LINE_STYLES[line_index % len(LINE_STYLES)]
@@ -241,9 +240,18 @@ def step_chart(points, series, *, title, desc, target=None, width=640, height=30
             f"{escape(name)}</text>"
         )
     if not points:
-        parts.append(f'<text x="{left}" y="{bottom - 10}" fill="#5a6270">{escape(_("No figures yet."))}</text>')
+        parts.append(f'<text x="{left}" y="{bottom - 10}" fill="#5a6270">{escape(_no_figures())}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+# Strings are translated outside f-strings: xgettext (makemessages) does not read f-string fields.
+def _target_label(target):
+    return _("target %(value)s") % {"value": money_short(target)}
+
+
+def _no_figures():
+    return _("No figures yet.")
 
 
 def _marker(shape, x, y, colour):

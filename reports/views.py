@@ -173,6 +173,7 @@ def _charts(summary):
         ],
         title=_("Pledged by member, ranked"),
         desc=_("Each member's announced and confirmed pledges in EUR, largest first, with its share of the total."),
+        value_width=150,
     )
     result["months"] = charts.step_chart(
         [_month(row.month) for row in summary.by_month],

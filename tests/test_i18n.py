@@ -159,3 +159,33 @@ def test_model_choices_and_service_messages_are_translated(client, secretariat, 
     html = response.content.decode()
     assert "Виправте, будь ласка, помилки нижче." in html
     assert "запропоновано" in html  # the status choice label
+
+
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+
+
+def gettext_calls_in_fstrings(source):
+    """Line numbers of gettext calls written inside an f-string's fields: makemessages (xgettext)
+    does not look there, so such a string never reaches the catalogue and stays English."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in GETTEXT_NAMES:
+                    lines.append(inner.lineno)
+    return lines
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for app in ("coalition", "contributions", "meetings", "reports")
+        for path in sorted((ROOT / app).rglob("*.py"))
+        for line in gettext_calls_in_fstrings(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == [], "move these gettext calls out of the f-string: " + ", ".join(offenders)
+
+
+def test_the_f_string_check_would_catch_one():
+    assert gettext_calls_in_fstrings("x = f\"<text>{escape(_('target'))}</text>\"") == [1]
+    assert gettext_calls_in_fstrings('x = _("target") + f"{y}"') == []
