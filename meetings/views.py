@@ -127,7 +127,7 @@ def _detail_context(request, meeting, **forms):
         "today": timezone.localdate(),
     }
     if internal:
-        context["history"] = history_entries(meeting.history.all(), Meeting)
+        context["history"] = history_entries(meeting.history.all(), Meeting, known=[meeting.coalition])
     if can_manage:
         context.update(
             version_form=VersionForm(initial={"version": meeting.version}),

@@ -159,18 +159,31 @@ def pledge_create(request):
 
 
 def _history(pledge):
-    """The pledge's history with its disbursements' and allocations' (three queries), newest first."""
+    """The pledge's history with its disbursements' and allocations' (three queries, and one for the
+    users they name), newest first; the records the page has loaded label themselves."""
+    labels = {}
+    known = [
+        pledge,
+        pledge.coalition,
+        pledge.member,
+        pledge.confirmed_at_meeting,
+        *(allocation.priority for allocation in pledge.allocations.all()),
+    ]
     entries = [
-        *history_entries(Pledge.history.filter(id=pledge.pk), Pledge, label=lambda row: _("Pledge")),
+        *history_entries(
+            Pledge.history.filter(id=pledge.pk), Pledge, label=lambda row: _("Pledge"), known=known, labels=labels
+        ),
         *history_entries(
             Disbursement.history.filter(pledge_id=pledge.pk),
             Disbursement,
             label=lambda row: _("Disbursement of %(date)s") % {"date": row.date.isoformat()},
+            labels=labels,
         ),
         *history_entries(
             Allocation.history.filter(pledge_id=pledge.pk),
             Allocation,
             label=lambda row: _("Allocation to priority #%(id)s") % {"id": row.priority_id},
+            labels=labels,
         ),
     ]
     entries.sort(key=lambda entry: entry.date, reverse=True)

@@ -158,11 +158,16 @@ def priority_detail(request, pk):
     }
     context["bar_width"] = min(context["coverage_percent"], 100)
     if internal:
-        context["history"] = history_entries(priority.history.all(), PriorityPurchase)
+        # What the page shows labels itself in the history (pledges only those the user may see).
+        known = [priority, priority.coalition, priority.approved_at_meeting, *(a.pledge for a in allocations)]
+        labels = {}
+        context["history"] = history_entries(priority.history.all(), PriorityPurchase, known=known, labels=labels)
         context["allocation_history"] = history_entries(
             Allocation.history.filter(priority_id=priority.pk),
             Allocation,
             label=lambda row: _("allocation of pledge #%(pledge)s") % {"pledge": row.pledge_id},
+            known=known,
+            labels=labels,
         )
     if can_manage:
         context["transitions"] = [

@@ -3,7 +3,7 @@ on forms."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -31,13 +31,56 @@ def test_history_entries_show_who_changed_what_before_and_after(coalition, secre
     rows = Meeting.objects.get(pk=meeting.pk).history.all()
     with CaptureQueriesContext(connection) as queries:
         entries = history_entries(rows, Meeting)
-    assert len(queries) == 1  # the diffs are computed from one query
+    assert len(queries) == 2  # the rows, then the coalitions they name
     changed, created = entries
     assert (created.type, created.user) == ("+", secretariat)
     assert ("title", "—", "Kick-off") in created.changes
+    assert ("coalition", "—", "Test Coalition") in created.changes  # by name, not "#5"
     assert changed.type == "~" and changed.user is None
     assert set(changed.changes) == {("title", "Kick-off", "First steering group"), ("location", "—", "Tallinn")}
     assert "version" not in {c.field for c in changed.changes}
+
+
+@pytest.mark.django_db
+def test_history_names_related_records_the_page_knows_and_never_looks_up_the_others(
+    coalition, member_a, secretariat, rates
+):
+    """Coalitions, members and users are named from one query each (none if the page passes them);
+    a pledge or meeting is named only when the page passes it as known: another record's history
+    must not reveal a draft pledge's title to a reader who may not see it."""
+    from contributions import services as contribution_services
+    from contributions.models import Pledge
+
+    pledge = contribution_services.pledge_create(
+        acting_user=secretariat,
+        coalition=coalition,
+        member=member_a,
+        title="Draft radios",
+        amount=Decimal("100"),
+        currency="EUR",
+        announced_on=date(2024, 2, 2),
+        status="draft",
+    )
+    meeting = services.meeting_create(
+        acting_user=secretariat, coalition=coalition, title="Kick-off", starts_at=datetime(2024, 2, 2, 8, tzinfo=UTC)
+    )
+    contribution_services.pledge_update(
+        acting_user=secretariat, pledge=pledge, version=pledge.version, confirmed_at_meeting=meeting
+    )
+    rows = Pledge.history.filter(id=pledge.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        unknown = history_entries(rows, Pledge, label=lambda row: "Pledge")
+    assert len(queries) == 3  # the rows, the coalition, the member (the author came with the rows)
+    changed = {c.field: c for c in unknown[0].changes}
+    assert changed["confirmed at meeting"].new == f"#{meeting.pk}"
+    created = {c.field: c.new for c in unknown[1].changes}
+    assert (created["coalition"], created["member"]) == ("Test Coalition", "Estonia (EE)")
+
+    with CaptureQueriesContext(connection) as queries:
+        known = history_entries(rows, Pledge, label=lambda row: "Pledge", known=[coalition, member_a, meeting])
+    assert len(queries) == 1
+    assert {c.field: c for c in known[0].changes}["confirmed at meeting"].new == str(meeting)
 
 
 @pytest.mark.django_db
