@@ -35,9 +35,14 @@ def browser(chromium_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
+    from django.db import connections
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield browser
+        # While Playwright's loop runs, asgiref gives this thread a second set of connections (the
+        # async context's): close them here, or the test database cannot be dropped at the end.
+        connections.close_all()
         browser.close()
 
 

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -363,7 +363,7 @@ def test_stale_edit_is_refused_with_a_clear_message_and_the_input_kept(client, e
 
 def test_editor_confirms_at_a_meeting(client, editor_a, pledge_a, coalition):
     meeting = meeting_create(
-        acting_user=None, coalition=coalition, title="Tallinn", starts_at=datetime(2024, 5, 31, 10, tzinfo=None)
+        acting_user=None, coalition=coalition, title="Tallinn", starts_at=datetime(2024, 5, 31, 10, tzinfo=UTC)
     )
     login(client, editor_a)
     response = client.post(
