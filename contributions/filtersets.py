@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import UpdatedSinceMixin, search_filter
+from coalition.filtersets import DateFilter, UpdatedSinceMixin, search_filter
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 
 
@@ -18,18 +18,10 @@ class PledgeFilterSet(UpdatedSinceMixin):
     kind = django_filters.ChoiceFilter(choices=Pledge.Kind.choices, label=_("Kind"))
     channel = django_filters.ChoiceFilter(choices=Pledge.Channel.choices, label=_("Channel"))
     currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
-    announced_after = django_filters.DateFilter(
-        field_name="announced_on", lookup_expr="gte", label=_("Announced on or after")
-    )
-    announced_before = django_filters.DateFilter(
-        field_name="announced_on", lookup_expr="lte", label=_("Announced on or before")
-    )
-    confirmed_after = django_filters.DateFilter(
-        field_name="confirmed_on", lookup_expr="gte", label=_("Confirmed on or after")
-    )
-    confirmed_before = django_filters.DateFilter(
-        field_name="confirmed_on", lookup_expr="lte", label=_("Confirmed on or before")
-    )
+    announced_after = DateFilter(field_name="announced_on", lookup_expr="gte", label=_("Announced on or after"))
+    announced_before = DateFilter(field_name="announced_on", lookup_expr="lte", label=_("Announced on or before"))
+    confirmed_after = DateFilter(field_name="confirmed_on", lookup_expr="gte", label=_("Confirmed on or after"))
+    confirmed_before = DateFilter(field_name="confirmed_on", lookup_expr="lte", label=_("Confirmed on or before"))
     confirmed_at_meeting = django_filters.NumberFilter(field_name="confirmed_at_meeting_id", label=_("Meeting"))
     min_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="gte", label=_("Min EUR"))
     max_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="lte", label=_("Max EUR"))
@@ -59,8 +51,8 @@ class DisbursementFilterSet(UpdatedSinceMixin):
     coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
     member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
     pledge = django_filters.NumberFilter(field_name="pledge_id", label=_("Pledge"))
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
+    date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
+    date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
     q = search_filter("reference", "note", "pledge__title")
     ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("amount", "amount"), ("id", "id")))
 
@@ -97,8 +89,8 @@ class AllocationFilterSet(UpdatedSinceMixin):
 
 class ExchangeRateFilterSet(django_filters.FilterSet):
     currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
-    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("On or after"))
-    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("On or before"))
+    date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("On or after"))
+    date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("On or before"))
     ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("currency", "currency")))
 
     class Meta:

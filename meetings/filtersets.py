@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
+from coalition.filtersets import DateFilter, UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
 from meetings.models import ActionItem, Decision, Meeting
 
 
@@ -38,7 +38,7 @@ class ActionItemFilterSet(UpdatedSinceMixin):
     meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("Meeting"))
     owner = django_filters.CharFilter(field_name="owner__code", label=_("Owner (member code)"))
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
-    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
+    due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
     q = search_filter("text")
     ordering = django_filters.OrderingFilter(fields=(("due_on", "due_on"), ("id", "id")))
 

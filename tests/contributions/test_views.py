@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from contributions import services
 from contributions.models import Allocation, Disbursement, Pledge
@@ -110,6 +111,15 @@ def test_list_uses_the_shared_filters_and_sorting(client, steering, pledge_a, pl
     assert [p.pk for p in response.context["pledges"]] == [pledge_b.pk, pledge_a.pk]
     response = client.get(reverse("pledges:list"), {"ordering": "amount_eur"})
     assert [p.pk for p in response.context["pledges"]] == [pledge_a.pk, pledge_b.pk]
+
+
+def test_list_date_filters_use_the_date_picker_and_keep_their_value(client, steering, pledge_a):
+    login(client, steering)
+    with translation.override("uk"):
+        body = client.get(reverse("pledges:list"), {"announced_after": "2024-01-01"}, HTTP_ACCEPT_LANGUAGE="uk")
+    html = body.content.decode()
+    assert 'type="date" name="announced_after" value="2024-01-01"' in html  # ISO, whatever the language
+    assert 'type="date" name="confirmed_before"' in html
 
 
 def _bulk_pledges(coalition, member, count, start=0):
