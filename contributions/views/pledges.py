@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.forms import CheckboxSelectMultiple, Select
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +28,7 @@ from contributions.pledge_forms import (
     TransitionForm,
 )
 from contributions.services.pledges import MANUAL_TRANSITIONS
+from meetings import selectors as meeting_selectors
 
 S = Pledge.Status
 PAGE_SIZE = 25
@@ -55,6 +57,13 @@ def _filterset(request):
     ]
     form.fields["coalition"].widget = Select(choices=coalitions)
     form.fields["coalition"].label = _("Coalition")
+    # The API takes a meeting id; the page offers the user's meetings by name.
+    meetings = [("", _("Any"))] + [
+        (m.pk, f"{m.title} ({formats.date_format(timezone.localtime(m.starts_at), 'SHORT_DATE_FORMAT')})")
+        for m in meeting_selectors.meeting_list(request.user).order_by("-starts_at")
+    ]
+    form.fields["confirmed_at_meeting"].widget = Select(choices=meetings)
+    form.fields["confirmed_at_meeting"].label = _("Confirmed at meeting")
     return filterset
 
 
