@@ -50,7 +50,7 @@ class MemberProfile:
 
 def member_profile(user, member):
     """A member's seats, pledge totals by status, pledges, meetings attended and open action items
-    in the coalitions ``user`` may see: six queries, whatever the member's size."""
+    in the coalitions ``user`` may see, in a fixed number of queries whatever the member's size."""
     coalition_ids = permissions.visible_coalitions(user).values("pk")
     pledge_model = member.pledges.model
     statuses = pledge_model.Status
