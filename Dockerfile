@@ -35,4 +35,4 @@ USER portal
 EXPOSE 8000
 # gunicorn reads WEB_CONCURRENCY for its number of workers (default 1 without it).
 ENV WEB_CONCURRENCY=3
-CMD ["gunicorn", "coalition.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

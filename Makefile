@@ -74,11 +74,11 @@ demo: migrate rates
 
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: tasks run in-process, no worker needed. For a worker: REDIS_URL=redis://127.0.0.1:6379/0 make worker" >&2; exit 1; }
-	$(VENV)/bin/celery -A coalition worker --loglevel=INFO
+	$(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO
 
 beat: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: beat needs a broker. REDIS_URL=redis://127.0.0.1:6379/0 make beat" >&2; exit 1; }
-	$(VENV)/bin/celery -A coalition beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
+	$(VENV)/bin/celery -A config.celery_app beat --loglevel=INFO --schedule=$(VENV)/celerybeat-schedule
 
 # --- Translations ------------------------------------------------------------------------------------
 

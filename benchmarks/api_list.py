@@ -45,7 +45,7 @@ ORDER BY p.announced_on DESC, p.id DESC
 
 
 def configure():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")

@@ -83,7 +83,7 @@ def configure():
     if not os.environ.get("DATABASE_URL"):
         scratch = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coalition.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-0123456789")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")

@@ -1,5 +1,2 @@
-"""The project package; the Celery app is loaded with Django so shared_task binds to it."""
-
-from coalition.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""Coalitions, members, seats, profiles and API keys: the lowest domain app. Its permissions module is
+the one visibility layer every surface reads through."""

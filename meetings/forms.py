@@ -1,4 +1,5 @@
-"""The secretariat's meeting forms: plan and edit a meeting, attendance, agenda, decisions, action items."""
+"""The secretariat's meeting forms: plan and edit a meeting, attendance, agenda, action items (a decision's
+form, which names pledges and priorities, is contributions' decision_forms)."""
 
 from django import forms
 from django.utils import timezone
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from coalition import permissions
 from coalition.models import Member
 from coalition.webforms import DATETIME_INPUT_FORMATS, DateInput, DateTimeInput
-from meetings.models import ActionItem, Attendance, Decision, Meeting
+from meetings.models import ActionItem, Attendance, Meeting
 
 
 def _datetime_field(label, required=True):
@@ -98,29 +99,6 @@ class AgendaItemForm(forms.Form):
 
     def __init__(self, *args, meeting=None, user=None, **kwargs):
         super().__init__(*args, prefix="agenda", **kwargs)
-
-
-class PledgeChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.member.code}: {obj.title}"
-
-
-class DecisionForm(forms.Form):
-    text = forms.CharField(label=_("Decision"), widget=forms.Textarea(attrs={"rows": 3}))
-    kind = forms.ChoiceField(label=_("Kind"), choices=Decision.Kind.choices, initial=Decision.Kind.OTHER)
-    pledges = PledgeChoiceField(label=_("Pledges it concerns"), queryset=None, required=False)
-    priorities = forms.ModelMultipleChoiceField(label=_("Priorities it concerns"), queryset=None, required=False)
-
-    def __init__(self, *args, meeting, user, **kwargs):
-        super().__init__(*args, prefix="decision", **kwargs)
-        # Reverse relations: the meetings app reads pledges and priorities without importing them.
-        self.fields["pledges"].queryset = (
-            permissions.visible_pledges(user, meeting.coalition.pledges.all())
-            .exclude(status="draft")
-            .select_related("member")
-            .order_by("member__code", "title")
-        )
-        self.fields["priorities"].queryset = meeting.coalition.priorities.order_by("rank", "pk")
 
 
 class ActionItemForm(forms.Form):

@@ -17,7 +17,6 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.meeting_cancel, name="cancel"),
     path("<int:pk>/attendance/", views.attendance_set, name="attendance"),
     path("<int:pk>/agenda/", views.agenda_item_add, name="agenda"),
-    path("<int:pk>/decisions/", views.decision_add, name="decision"),
     path("<int:pk>/action-items/", views.action_item_add, name="action_item"),
     path("<int:pk>/action-items/<int:item_pk>/status/", views.action_item_status, name="action_item_status"),
 ]

@@ -25,7 +25,6 @@ from meetings.forms import (
     ActionItemStatusForm,
     AgendaItemForm,
     AttendanceForm,
-    DecisionForm,
     MeetingCreateForm,
     MeetingEditForm,
     VersionForm,
@@ -133,7 +132,6 @@ def _detail_context(request, meeting, **forms):
             version_form=VersionForm(initial={"version": meeting.version}),
             attendance_form=forms.get("attendance_form") or AttendanceForm(meeting=meeting, user=user),
             agenda_form=forms.get("agenda_form") or AgendaItemForm(meeting=meeting, user=user),
-            decision_form=forms.get("decision_form") or DecisionForm(meeting=meeting, user=user),
             action_form=forms.get("action_form") or ActionItemForm(meeting=meeting, user=user),
             action_status_choices=ActionItem.Status.choices,
         )
@@ -255,20 +253,6 @@ def agenda_item_add(request, pk):
         services.agenda_item_add(acting_user=user, meeting=meeting, **data)
 
     return _sub_form(request, pk, AgendaItemForm, "agenda_form", save, _("Agenda item added."), "agenda")
-
-
-@require_POST
-def decision_add(request, pk):
-    def save(user, meeting, data):
-        # The meeting page composes both apps: the rule linking a decision to pledges and priorities
-        # (same coalition) lives with those records in contributions.
-        from contributions.services import decision_link
-
-        decision = services.decision_record(acting_user=user, meeting=meeting, text=data["text"], kind=data["kind"])
-        if data["pledges"] or data["priorities"]:
-            decision_link(acting_user=user, decision=decision, pledges=data["pledges"], priorities=data["priorities"])
-
-    return _sub_form(request, pk, DecisionForm, "decision_form", save, _("Decision recorded."), "decisions")
 
 
 @require_POST

@@ -9,11 +9,10 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed
 
-        from coalition import views as coalition_views
         from coalition.models import Profile
         from contributions.signals import pledge_confirmed
         from meetings.signals import meeting_held
-        from reports import health, receivers
+        from reports import receivers
 
         pledge_confirmed.connect(receivers.on_pledge_confirmed, dispatch_uid="reports_pledge_confirmed")
         meeting_held.connect(receivers.on_meeting_held, dispatch_uid="reports_meeting_held")
@@ -22,5 +21,3 @@ class ReportsConfig(AppConfig):
             sender=Profile.coalitions.through,
             dispatch_uid="reports_default_subscriptions",
         )
-        if all(name != "worker" for name, _check in coalition_views.HEALTH_CHECKS):
-            coalition_views.HEALTH_CHECKS.append(("worker", health.check_worker))

@@ -100,7 +100,7 @@ def eager_tasks():
     """Tasks run in the test process, as with no broker (make run), whatever REDIS_URL says: a test
     that wants the broker and a worker asks for ``real_broker`` (tests/reports/conftest.py), which
     runs after this fixture and turns it off for that test."""
-    from coalition.celery import app as celery_app
+    from config.celery_app import app as celery_app
 
     saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = True

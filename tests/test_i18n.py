@@ -84,7 +84,9 @@ def test_the_catalogue_has_every_string_of_the_code(tmp_path):
     for tool in ("xgettext", "msgmerge", "msguniq"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} missing although msgfmt is installed")
-    for name in ("manage.py", "coalition", "meetings", "contributions", "reports", "templates", "locale"):
+    packages = [path.name for path in ROOT.iterdir() if (path / "__init__.py").exists() and path.name != "tests"]
+    sources = ("manage.py", "templates", "locale", *packages)
+    for name in sources:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
@@ -94,7 +96,7 @@ def test_the_catalogue_has_every_string_of_the_code(tmp_path):
         [sys.executable, "manage.py", "makemessages", "-l", "uk", "--no-obsolete", "--verbosity=0"],
         cwd=tmp_path,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "coalition.settings", "DEBUG": "true"},
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"},
     )
     committed = {e["msgid"] for e in read_po(UK_PO)}
     current = read_po(tmp_path / "locale" / "uk" / "LC_MESSAGES" / "django.po")

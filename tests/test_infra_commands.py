@@ -205,7 +205,7 @@ def test_worker_and_beat_need_redis_and_run_celery_with_the_coalition_app(fake_v
     assert refused.returncode != 0
     assert "REDIS_URL" in refused.stderr
     assert started.returncode == 0, started.stderr
-    assert calls(log)[-1].startswith(f"celery -A coalition {word}")
+    assert calls(log)[-1].startswith(f"celery -A config.celery_app {word}")
 
 
 def test_make_messages_covers_english_and_ukrainian(fake_venv):

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from coalition.env import CONTRACT
+from config.env import CONTRACT
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
@@ -108,7 +108,7 @@ def test_email_url_points_at_the_mail_catchers_smtp_port(services, name):
 def test_the_settings_load_from_the_compose_environment(services):
     """Django starts with exactly what compose gives web (DEBUG off, so SECRET_KEY must be there)."""
     env = {key: value for key, value in os.environ.items() if key not in CONTRACT}
-    env.update(environment(services["web"]), DJANGO_SETTINGS_MODULE="coalition.settings")
+    env.update(environment(services["web"]), DJANGO_SETTINGS_MODULE="config.settings")
     code = (
         "import django; from django.conf import settings; django.setup(); "
         "print(settings.DEBUG, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.CACHES['default']['BACKEND'])"
@@ -136,15 +136,15 @@ def test_web_runs_gunicorn_on_the_wsgi_app_after_migrating(services):
     cmd = " ".join(command(services["web"]))
 
     assert "migrate" in cmd
-    assert "gunicorn coalition.wsgi" in cmd
+    assert "gunicorn config.wsgi" in cmd
     assert any("8000" in str(port) for port in services["web"]["ports"])
 
 
 def test_worker_and_beat_run_celery_with_the_coalition_app(services):
     worker, beat = command(services["worker"]), command(services["beat"])
 
-    assert worker[:4] == ["celery", "-A", "coalition", "worker"]
-    assert beat[:4] == ["celery", "-A", "coalition", "beat"]
+    assert worker[:4] == ["celery", "-A", "config.celery_app", "worker"]
+    assert beat[:4] == ["celery", "-A", "config.celery_app", "beat"]
 
 
 def test_every_service_has_a_healthcheck(services):
@@ -170,7 +170,7 @@ def test_dockerfile_builds_a_non_root_gunicorn_image_with_collected_static_files
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users, "the image runs as a named user"
     assert users[-1] not in {"root", "0"}
-    assert '"gunicorn", "coalition.wsgi"' in dockerfile
+    assert '"gunicorn", "config.wsgi"' in dockerfile
 
 
 def test_dockerignore_keeps_local_state_out_of_the_image():

@@ -1,7 +1,6 @@
 """Serializers of meetings, decisions and action items. Delegates' names and draft minutes are
 internal: partners get the attendance without delegates and no minutes until they are approved."""
 
-from django.apps import apps
 from rest_framework import serializers
 
 from coalition import permissions
@@ -15,7 +14,7 @@ from coalition.api.serializers import (
     utc_datetime,
     version_field,
 )
-from meetings.models import ActionItem, Attendance, Decision, Meeting
+from meetings.models import ActionItem, Attendance, Meeting
 
 COALITION_COLUMNS = (("coalition_slug", "coalition.slug"), ("coalition_name", "coalition.name"))
 MEETING_COLUMNS = (("meeting_id", "meeting.pk"), ("meeting_title", "meeting.title"))
@@ -145,71 +144,6 @@ class AgendaItemAddSerializer(serializers.Serializer):
     order = serializers.IntegerField(min_value=1, max_value=32767, required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     outcome = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-def _pledges():
-    # Pledges live in contributions, which depends on meetings: the model is looked up, not imported.
-    return apps.get_model("contributions", "Pledge").objects.all()
-
-
-def _priorities():
-    return apps.get_model("contributions", "PriorityPurchase").objects.all()
-
-
-# --- Decisions -------------------------------------------------------------------------------------
-
-
-class DecisionSerializer(APISerializer):
-    """A decision of a meeting, with the pledges and priorities it concerns."""
-
-    id = serializers.IntegerField(read_only=True)
-    meeting = meeting_field(help_text="Id of the meeting that decided.")
-    coalition = serializers.CharField(read_only=True, help_text="The meeting's coalition (slug).")
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
-    pledges = VisibleRecordField(
-        scope=lambda user: permissions.visible_pledges(user),
-        queryset=_pledges(),
-        many=True,
-        required=False,
-        help_text="Ids of the pledges it concerns (only those you may see are listed).",
-    )
-    priorities = VisibleRecordField(
-        scope=lambda user: permissions.visible_by_coalition(user, _priorities()),
-        queryset=_priorities(),
-        many=True,
-        required=False,
-        help_text="Ids of the priority purchases it concerns.",
-    )
-    created_at = utc_datetime(read_only=True)
-
-    class Meta:
-        csv_expand = {"meeting": MEETING_COLUMNS, "coalition": COALITION_OF_MEETING}
-
-    def to_representation(self, d):
-        return {
-            "id": d.pk,
-            "meeting": d.meeting_id,
-            "coalition": d.meeting.coalition.slug,
-            "text": d.text,
-            "kind": d.kind,
-            "pledges": [p.pk for p in d.visible_pledges],
-            "priorities": [p.pk for p in d.priorities.all()],
-            "created_at": iso_datetime(d.created_at),
-        }
-
-    def csv_row(self, instance, data):
-        row = super().csv_row(instance, data)
-        row["pledges"] = " ".join(str(pk) for pk in data["pledges"])
-        row["priorities"] = " ".join(str(pk) for pk in data["priorities"])
-        return row
-
-
-class DecisionUpdateSerializer(APISerializer):
-    """A correction to a decision's wording or kind."""
-
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
 
 
 # --- Action items ----------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
-"""Meetings, decisions and action items over the API: read by every role of the coalition (without
+"""Meetings and action items over the API: read by every role of the coalition (without
 delegates' names and draft minutes for partners), written by its secretariat through meetings.services."""
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
-from coalition import permissions
 from coalition.api import schema
 from coalition.api.serializers import VersionSerializer
 from coalition.api.viewsets import APIViewSet, CreateMixin, DestroyMixin, UpdateMixin
@@ -15,12 +14,10 @@ from meetings.api.serializers import (
     ActionItemUpdateSerializer,
     AgendaItemAddSerializer,
     AttendanceSetSerializer,
-    DecisionSerializer,
-    DecisionUpdateSerializer,
     MeetingSerializer,
     MeetingUpdateSerializer,
 )
-from meetings.filtersets import ActionItemFilterSet, DecisionFilterSet, MeetingFilterSet
+from meetings.filtersets import ActionItemFilterSet, MeetingFilterSet
 from meetings.models import Attendance
 
 
@@ -113,50 +110,6 @@ class MeetingViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
         data = self.validated()
         services.agenda_item_add(acting_user=request.user, meeting=meeting, **data)
         return self.represent_response(meeting)
-
-
-@schema.crud_schema(
-    "decision",
-    DecisionSerializer,
-    DecisionUpdateSerializer,
-    description="What the coalition's meetings decided, with the pledges and priorities concerned.",
-    create_doc="Records the decision and links the pledges and priorities it concerns (of the same coalition).",
-    conflict=False,
-)
-class DecisionViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
-    """Decisions of meetings, with the pledges and priorities they concern."""
-
-    serializer_class = DecisionSerializer
-    update_serializer_class = DecisionUpdateSerializer
-    filterset_class = DecisionFilterSet
-    write_scope = "manage"
-
-    def get_queryset(self):
-        user = self.request.user
-        return (
-            selectors.decision_list(user)
-            .prefetch_related(
-                Prefetch("pledges", queryset=permissions.visible_pledges(user).only("id"), to_attr="visible_pledges"),
-                "priorities",
-            )
-            .order_by("meeting__starts_at", "id")
-        )
-
-    def perform_create(self, data):
-        from contributions.services import decision_link
-
-        user = self.request.user
-        pledges, priorities = data.pop("pledges", []), data.pop("priorities", [])
-        decision = services.decision_record(acting_user=user, **data)
-        if pledges or priorities:
-            decision_link(acting_user=user, decision=decision, pledges=pledges, priorities=priorities)
-        return decision
-
-    def perform_update(self, decision, data, *, version):
-        return services.decision_update(acting_user=self.request.user, decision=decision, **data)
-
-    def perform_destroy(self, decision, *, version):
-        services.decision_delete(acting_user=self.request.user, decision=decision)
 
 
 @schema.crud_schema(

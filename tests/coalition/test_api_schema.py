@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from coalition.services import api_key_create
-from coalition.wsgi import application
+from config.wsgi import application
 from contributions import services as contribution_services
 from meetings import services as meeting_services
 from tests import factories

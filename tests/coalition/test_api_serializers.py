@@ -14,6 +14,7 @@ from coalition.api.serializers import CoalitionSerializer, MemberSerializer, wit
 from coalition.models import Coalition, Member
 from contributions import selectors
 from contributions import services as contribution_services
+from contributions.api.decisions import DecisionSerializer
 from contributions.api.serializers import (
     AllocationSerializer,
     DisbursementSerializer,
@@ -24,7 +25,7 @@ from contributions.api.serializers import (
 from contributions.models import ExchangeRate
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
-from meetings.api.serializers import ActionItemSerializer, DecisionSerializer, MeetingSerializer
+from meetings.api.serializers import ActionItemSerializer, MeetingSerializer
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from coalition import permissions
-from coalition.demo.data import DEMO_PASSWORD, USERS
 from coalition.models import Coalition, Member, Membership
 from contributions.models import Pledge, PriorityPurchase
+from demo.data import DEMO_PASSWORD, USERS
 from meetings.models import ActionItem, Attendance, Meeting
 from meetings.selectors import last_and_next_meeting
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from coalition.env import CONTRACT, env_bool, env_int, env_list, parse_email_url
+from config.env import CONTRACT, env_bool, env_int, env_list, parse_email_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
@@ -44,7 +44,7 @@ print(json.dumps({
 def run_django(code, **env):
     """Run ``code`` in a new interpreter whose environment holds nothing of the contract but ``env``."""
     clean = {key: value for key, value in os.environ.items() if key not in CONTRACT and not key.startswith("EMAIL")}
-    clean.update(DJANGO_SETTINGS_MODULE="coalition.settings", **env)
+    clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=120
     )
@@ -165,7 +165,7 @@ def test_a_malformed_email_url_is_refused_at_startup():
     assert "EMAIL_URL scheme 'ftp' is not supported" in result.stderr
 
 
-# --- coalition.env, in process -------------------------------------------------------------------
+# --- config.env, in process -------------------------------------------------------------------
 
 
 def test_parse_email_url_smtp_with_credentials_and_tls():

@@ -182,7 +182,7 @@ def test_only_the_secretariat_gets_the_forms(client, personas, meeting, member_a
         reverse("meetings:cancel", args=[meeting.pk]): {"version": meeting.version},
         reverse("meetings:agenda", args=[meeting.pk]): {"agenda-title": "Sneaky"},
         reverse("meetings:action_item", args=[meeting.pk]): {"action-text": "Sneaky"},
-        reverse("meetings:decision", args=[meeting.pk]): {"decision-text": "Sneaky", "decision-kind": "other"},
+        reverse("decisions:create", args=[meeting.pk]): {"text": "Sneaky", "kind": "other"},
         reverse("meetings:attendance", args=[meeting.pk]): {
             "attendance-member": member_a.pk,
             "attendance-role": "participant",
@@ -306,12 +306,12 @@ def test_secretariat_records_attendance_agenda_decision_and_action(
         acting_user=None, coalition=coalition, title="Servers", estimated_cost_eur=Decimal("1000")
     )
     response = client.post(
-        reverse("meetings:decision", args=[meeting.pk]),
+        reverse("decisions:create", args=[meeting.pk]),
         {
-            "decision-text": "Luxembourg's pledge is confirmed.",
-            "decision-kind": "pledge_confirmed",
-            "decision-pledges": [pledge_b.pk],
-            "decision-priorities": [priority.pk],
+            "text": "Luxembourg's pledge is confirmed.",
+            "kind": "pledge_confirmed",
+            "pledges": [pledge_b.pk],
+            "priorities": [priority.pk],
         },
     )
     assert response.status_code == 302
@@ -351,7 +351,7 @@ def _count(client, url):
 
 
 LIST_QUERIES = 9
-DETAIL_QUERIES = 20
+DETAIL_QUERIES = 18
 
 
 def test_list_query_count_is_pinned_and_independent_of_rows(client, steering, coalition):

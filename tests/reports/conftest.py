@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.utils import timezone
 
-from coalition.celery import app as celery_app
+from config.celery_app import app as celery_app
 from contributions import services as contribution_services
 from meetings import services as meeting_services
 from meetings.models import Attendance
@@ -158,7 +158,7 @@ def purge_broker():
 
 
 class WorkerProcess:
-    """``celery -A coalition worker`` in its own process group, on the pytest test database."""
+    """``celery -A config.celery_app worker`` in its own process group, on the pytest test database."""
 
     def __init__(self, smtp_port, log_dir, concurrency=2, **env):
         self.name = f"reports-test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
@@ -185,7 +185,7 @@ class WorkerProcess:
 
     def start(self, timeout=40):
         command = [
-            sys.executable, "-m", "celery", "-A", "coalition", "worker", "--loglevel=INFO",
+            sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--loglevel=INFO",
             "--pool=prefork", f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle",
             "--without-heartbeat", f"--hostname={self.name}",
             # Beat inside the worker: the ledger's requeue sweep runs every 2 s (the digest's Monday

@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connections
 from django.utils import timezone
 
-from coalition.celery import app as celery_app
+from config.celery_app import app as celery_app
 from reports import services, tasks
 from reports.mail_selectors import Recipient
 from reports.models import Delivery, Report

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from coalition.celery import app
+from config.celery_app import app
 from reports.schedules import ZonedCrontab
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -81,7 +81,7 @@ def test_day_hour_and_zone_come_from_settings(monkeypatch):
     monkeypatch.setenv("REPORTS_DIGEST_TIME_ZONE", "Europe/Brussels")
     import importlib
 
-    import coalition.settings as settings_module
+    import config.settings as settings_module
 
     try:
         fresh = importlib.reload(settings_module)

@@ -1,4 +1,4 @@
-"""Report emails with every part real: a `celery -A coalition worker` process on the Redis broker and
+"""Report emails with every part real: a `celery -A config.celery_app worker` process on the Redis broker and
 the PostgreSQL test database, mailing an SMTP server started here (aiosmtpd).
 
 Skipped locally without REDIS_URL / PostgreSQL; under CI=true a missing service fails them instead.

@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from coalition.celery import app as celery_app
+from config.celery_app import app as celery_app
 from reports import tasks
 from reports.models import Delivery
 from tests import factories

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from coalition import views
+from config import health
 
 
 def test_health_is_ok_without_a_broker_and_says_tasks_run_in_process(db, client, settings):
@@ -42,7 +42,9 @@ def test_health_fails_when_the_database_does_not_answer(db, client, settings, mo
     def broken_database():
         raise ConnectionError("connection refused")
 
-    monkeypatch.setattr(views, "HEALTH_CHECKS", [("database", broken_database), ("broker", views.check_broker)])
+    monkeypatch.setattr(
+        health, "HEALTH_CHECKS", [("database", broken_database, False), ("broker", health.check_broker, True)]
+    )
 
     response = client.get("/health/")
 
@@ -53,21 +55,21 @@ def test_health_fails_when_the_database_does_not_answer(db, client, settings, mo
     }
 
 
-def test_a_check_appended_to_health_checks_is_reported(db, client, settings, monkeypatch):
+def test_a_check_added_to_health_checks_is_reported(db, client, settings, monkeypatch):
     settings.REDIS_URL = ""
-    monkeypatch.setattr(views, "HEALTH_CHECKS", [*views.HEALTH_CHECKS, ("worker", lambda: "ok")])
+    monkeypatch.setattr(health, "HEALTH_CHECKS", [*health.HEALTH_CHECKS, ("disk", lambda: "ok", False)])
 
     response = client.get("/health/")
 
     assert response.status_code == 200
-    assert response.json()["checks"]["worker"] == "ok"
+    assert response.json()["checks"]["disk"] == "ok"
 
 
 @pytest.mark.redis
 def test_health_pings_redis_when_configured(db, client, settings, monkeypatch):
     settings.REDIS_URL = os.environ["REDIS_URL"]
     # Whether a worker answers is tests/reports/test_health_worker.py's question; here, only Redis.
-    monkeypatch.setattr(views, "HEALTH_CHECKS", [c for c in views.HEALTH_CHECKS if c[0] != "worker"])
+    monkeypatch.setattr(health, "HEALTH_CHECKS", [c for c in health.HEALTH_CHECKS if c[0] != "worker"])
 
     response = client.get("/health/")
 

@@ -1,13 +1,14 @@
 """A member's profile page: its seats, pledges (those the user may see), totals by status, the
 meetings it attended and the open action items it owns, across the user's coalitions (read by
-``coalition.selectors.member_profile``)."""
+``reports.selectors.member_profile``)."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from coalition import permissions, selectors
+from coalition import permissions
+from reports import selectors
 
 PLEDGE_PAGE_SIZE = 50
 
@@ -19,7 +20,7 @@ def member_detail(request, code):
     page = Paginator(profile.pledges, PLEDGE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "coalition/member_detail.html",
+        "reports/member_detail.html",
         {
             "member": member,
             "seats": profile.seats,

@@ -5,18 +5,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from coalition import member_views, views
+from config import health
 from meetings import views as meeting_views
+from reports import member_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("health/", views.health, name="health"),
-    path("api/", include("coalition.api.urls")),
+    path("health/", health.health, name="health"),
+    path("api/", include("config.api")),
     path("pledges/", include("contributions.urls")),
     path("priorities/", include("contributions.urls_priorities")),
     path("meetings/", include("meetings.urls")),
+    path("meetings/", include("contributions.urls_decisions")),
     path("coalitions/<slug:slug>/calendar.ics", meeting_views.calendar_ics, name="coalition_calendar"),
     path("members/<str:code>/", member_views.member_detail, name="member_detail"),
     path("", include("reports.urls")),

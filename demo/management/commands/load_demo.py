@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from coalition.demo import load_demo
-from coalition.demo.data import SLUG
+from demo.data import SLUG
+from demo.loader import load_demo
 
 
 class Command(BaseCommand):

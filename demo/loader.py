@@ -1,4 +1,4 @@
-"""Load the demo coalition (coalition.demo.data) through the services, as the system.
+"""Load the demo coalition (demo.data) through the services, as the system.
 
 Every record is looked up by its natural key first and written only when missing (or behind its
 final state), so a second run writes nothing: no new rows, no new history rows. Users are created
@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from coalition import services as coalition_services
-from coalition.demo import data
 from coalition.models import Coalition, Member
 from contributions import services as contribution_services
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
+from demo import data
 from meetings import services as meeting_services
 from meetings.models import ActionItem, Decision, Meeting
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from coalition.api import schema  # noqa: F401 - registers the Token scheme with drf-spectacular
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.views import CoalitionViewSet, MemberViewSet
+from contributions.api.decisions import DecisionViewSet
 from contributions.api.views import (
     AllocationViewSet,
     DisbursementViewSet,
@@ -19,7 +20,7 @@ from contributions.api.views import (
     PledgeViewSet,
     PriorityViewSet,
 )
-from meetings.api.views import ActionItemViewSet, DecisionViewSet, MeetingViewSet
+from meetings.api.views import ActionItemViewSet, MeetingViewSet
 from reports.api.views import SummaryView
 
 app_name = "api"
