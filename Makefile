@@ -1,6 +1,6 @@
 # Coalition Contributions Portal. The two commands a newcomer needs:
 #   make run    create .venv, install, migrate, import ECB rates, load the demo, serve http://127.0.0.1:8000
-#   make test   manage.py check, makemigrations --check, ruff, then pytest (DATABASE_URL / REDIS_URL
+#   make test   manage.py check, makemigrations --check, ruff, lint-imports (the layers), then pytest (DATABASE_URL / REDIS_URL
 #               from the environment point it at PostgreSQL and Redis; unset, it runs on SQLite)
 # `make help` lists the rest.
 
@@ -24,7 +24,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 
 help:
 	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
-	@echo "make test         check, makemigrations --check, ruff, pytest (honours DATABASE_URL, REDIS_URL)"
+	@echo "make test         check, makemigrations --check, ruff, lint-imports, pytest (honours DATABASE_URL, REDIS_URL)"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make format       ruff format and ruff check --fix"
 	@echo "make migrate      apply migrations"
@@ -101,6 +101,7 @@ test: install-dev compilemessages
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	@echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: $${REDIS_URL:+redis}$${REDIS_URL:-none, tasks in-process})"
 	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \

@@ -20,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -71,6 +71,7 @@ def seed():
         Membership.objects.create(member=member, coalition=coalition)
         members.append(member)
     day = date(2024, 2, 2)
+    published = datetime.now(UTC)
     ExchangeRate.objects.bulk_create(
         ExchangeRate(currency=code, date=day, rate=Decimal(rate)) for code, rate in CURRENCIES.items() if code != "EUR"
     )
@@ -97,10 +98,11 @@ def seed():
                 exchange_rate=rate,
                 exchange_rate_date=day,
                 exchange_rate_source="ECB",
+                published_at=published,
             )
         )
     Pledge.objects.bulk_create(pledges)
-    user, _created = role_grant(username="bench", role="secretariat", coalitions=[coalition])
+    user, _created, _changes = role_grant(username="bench", role="secretariat", coalitions=[coalition])
     return coalition, api_key_create(owner=user, name="bench")[1]
 
 

@@ -98,9 +98,8 @@ def build(pledge_count, seed=7):
     import random
 
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
-    from coalition.models import Coalition, Member, Membership, Profile
+    from coalition.models import Coalition, Member, Membership, Seat
     from contributions.models import Allocation, Pledge, PriorityPurchase
     from meetings.models import ActionItem, Decision, Meeting
 
@@ -135,6 +134,7 @@ def build(pledge_count, seed=7):
                 confirmed_on=announced + timedelta(days=rng.randrange(0, 60)) if confirmed else None,
                 disbursed_amount=disbursed,
                 disbursed_eur=disbursed,
+                published_at=None if status == "draft" else datetime.now(UTC),
             )
         )
     Pledge.objects.bulk_create(pledges, batch_size=5000)
@@ -161,9 +161,7 @@ def build(pledge_count, seed=7):
         ActionItem.objects.create(meeting=meeting, text=f"Action of meeting {n + 1}", owner=members[n])
     Meeting.objects.create(coalition=coalition, title="Next", starts_at=datetime(2099, 1, 1, tzinfo=UTC))
     user = get_user_model().objects.create_user("bench-steering", password="bench-password")  # noqa: S106
-    user.groups.add(Group.objects.get_or_create(name="steering")[0])
-    profile, _created = Profile.objects.get_or_create(user=user)
-    profile.coalitions.add(coalition)
+    Seat.objects.create(user=user, coalition=coalition, role="steering")
     return coalition, user
 
 

@@ -1,12 +1,15 @@
-"""Admin for coalitions, members, memberships, profiles and API keys; writes go through the services."""
+"""Admin for coalitions, members, memberships, people (their seats, inline on the user) and API keys;
+writes go through the services."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from coalition import services
-from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, changes
-from coalition.models import APIKey, Coalition, Member, Membership, Profile
+from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
+from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat
 
 
 class MembershipInline(ServiceInline):
@@ -32,7 +35,6 @@ class MembershipInline(ServiceInline):
 @admin.register(Coalition)
 class CoalitionAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
-    coalition_path = "pk"
     list_display = ("name", "slug", "target_eur", "member_count", "created_at")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -64,29 +66,20 @@ class CoalitionAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 target_eur=data["target_eur"],
             )
         return services.coalition_update(
-            acting_user=request.user, coalition=original, **changes(form, ("name", "description", "target_eur"))
+            acting_user=request.user, coalition=original, **changes(form, Coalition.editable_fields)
         )
 
 
 @admin.register(Member)
 class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
-    coalition_path = "memberships__coalition"
     list_display = ("code", "name", "kind")
     list_filter = ("kind", "memberships__coalition")
     search_fields = ("code", "name")
-    fields = ("code", "name", "kind")
+    fields = ("code", *Member.editable_fields)
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("code",)
-
-    def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        if request.user.is_superuser:
-            return queryset
-        from coalition.permissions import visible_members
-
-        return visible_members(request.user, queryset)
 
     def service_save(self, request, form, original, parent=None):
         data = form.cleaned_data
@@ -94,7 +87,9 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
             return services.member_create(
                 acting_user=request.user, code=data["code"], name=data["name"], kind=data["kind"]
             )
-        return services.member_update(acting_user=request.user, member=original, name=data["name"], kind=data["kind"])
+        return services.member_update(
+            acting_user=request.user, member=original, **{name: data[name] for name in Member.editable_fields}
+        )
 
 
 @admin.register(Membership)
@@ -122,34 +117,79 @@ class MembershipAdmin(ServiceAdminMixin, admin.ModelAdmin):
         services.membership_remove(acting_user=request.user, membership=obj)
 
 
-@admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
-    """Where a user works. Profiles are made with the user (a signal); roles are the user's groups."""
+class SeatInline(ServiceInline):
+    """A person's seats: their role in each coalition (and the member a member editor speaks for)."""
 
-    list_display = ("user", "member", "coalition_list", "language", "roles")
-    list_filter = ("coalitions", "member__kind", "language", "user__groups")
-    search_fields = ("user__username", "user__email", "member__code", "member__name")
-    list_select_related = ("user", "member")
-    autocomplete_fields = ("member",)
-    filter_horizontal = ("coalitions",)
-    readonly_fields = ("user",)
+    model = Seat
+    fk_name = "user"
+    fields = ("coalition", "role", "member")
+    autocomplete_fields = ("coalition", "member")
+    locked_on_change = ("coalition",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("coalitions", "user__groups")
+        return super().get_queryset(request).select_related("coalition", "member")
 
-    @admin.display(description=_("coalitions"))
-    def coalition_list(self, obj):
-        return ", ".join(coalition.slug for coalition in obj.coalitions.all())
+    def service_save(self, request, form, original, parent=None):
+        data = form.cleaned_data
+        seat, _previous = services.seat_set(
+            acting_user=request.user,
+            user=parent,
+            coalition=original.coalition if original else data["coalition"],
+            role=data["role"],
+            member=data.get("member"),
+        )
+        return seat
 
-    @admin.display(description=_("roles"))
-    def roles(self, obj):
-        return ", ".join(group.name for group in obj.user.groups.all())
+    def service_delete(self, request, obj):
+        services.seat_remove(acting_user=request.user, user=obj.user, coalition=obj.coalition)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    fields = ("language",)
+    can_delete = False
+    max_num = 1
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserAdmin(ServiceInlinesMixin, DjangoUserAdmin):
+    """Django's user admin, with the person's seats and preferences inline; the seats are written by
+    the seat services (the same as grant_role and revoke_role), in the page's one transaction."""
+
+    inlines = (SeatInline, ProfileInline)
+    list_display = ("username", "email", "is_active", "is_superuser", "seat_list")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("seats__coalition")
+
+    @admin.display(description=_("seats"))
+    def seat_list(self, obj):
+        return ", ".join(f"{seat.coalition.slug}: {seat.role}" for seat in obj.seats.all())
+
+
+@admin.register(Seat)
+class SeatAdmin(admin.ModelAdmin):
+    """Every seat, to find who holds which role where; they are changed on the user's page."""
+
+    list_display = ("user", "coalition", "role", "member", "updated_at")
+    list_filter = ("coalition", "role")
+    search_fields = ("user__username", "user__email", "coalition__slug", "member__code")
+    list_select_related = ("user", "coalition", "member")
 
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
 
 class APIKeyForm(ServiceForm):
@@ -163,7 +203,6 @@ class APIKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Keys are listed and revoked here; a new one is shown once, then only its digest is kept."""
 
     form = APIKeyForm
-    coalition_path = "owner__profile__coalitions"
     list_display = ("name", "prefix", "owner", "created_at", "last_used_at", "revoked_at", "active")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("name", "prefix", "owner__username", "owner__email")

@@ -21,7 +21,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from coalition import permissions
 from coalition.errors import ConflictError
 
 SERVICE_ERRORS = (ValidationError, PermissionDenied, ConflictError)
@@ -178,24 +177,9 @@ class ServiceInline(_ServiceFormsMixin, admin.TabularInline):
         )
 
 
-class ServiceAdminMixin(_ServiceFormsMixin):
-    """For ModelAdmins whose writes are service calls (see the module docstring)."""
-
-    form = VersionedServiceForm
-    #: The queryset path to the coalition, for scoping what a non-superuser staff member sees.
-    coalition_path = "coalition"
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.service_admin = self
-        form.request = request
-        return form
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return permissions.visible_by_coalition(request.user, queryset, self.coalition_path)
+class ServiceInlinesMixin:
+    """For any ModelAdmin with ServiceInlines (the user's seats, say): the page is one transaction,
+    rolled back when it comes back with errors, and inline rows are saved by their services."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         with transaction.atomic(using=router.db_for_write(self.model)):
@@ -206,15 +190,31 @@ class ServiceAdminMixin(_ServiceFormsMixin):
                 transaction.set_rollback(True)
         return response
 
-    def save_model(self, request, obj, form, change):
-        """The service already saved the record during validation."""
-
     def save_formset(self, request, form, formset, change):
         if not issubclass(formset.form, ServiceForm):
             return super().save_formset(request, form, formset, change)
         formset.new_objects = [f.instance for f in formset.forms if f.service_action == "added"]
         formset.changed_objects = [(f.instance, f.changed_data) for f in formset.forms if f.service_action == "changed"]
         formset.deleted_objects = [f.instance for f in formset.forms if f.service_action == "deleted"]
+
+
+class ServiceAdminMixin(ServiceInlinesMixin, _ServiceFormsMixin):
+    """For ModelAdmins whose writes are service calls (see the module docstring)."""
+
+    form = VersionedServiceForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.service_admin = self
+        form.request = request
+        return form
+
+    def get_queryset(self, request):
+        """What the staff member may see, decided by the visibility layer like on every other surface."""
+        return super().get_queryset(request).visible_to(request.user)
+
+    def save_model(self, request, obj, form, change):
+        """The service already saved the record during validation."""
 
     def delete_model(self, request, obj):
         self.service_delete(request, obj)

@@ -1,9 +1,38 @@
-"""Coalitions, their members and the people who work in them."""
+"""Coalitions, their members and the people who work in them (a seat: a role in one coalition)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from coalition import permissions
+from coalition.permissions import Access, RestrictedHistoricalQuerySet, RestrictedQuerySet
+
+
+def tracked_history(**options):
+    """simple_history for a record read through the visibility layer: its history rows are restricted
+    as their record's history (``Pledge.history.visible_to(user)``)."""
+    return HistoricalRecords(historical_queryset=RestrictedHistoricalQuerySet, **options)
+
+
+class TrackedModel(models.Model):
+    """What every record people edit repeats: a version for optimistic concurrency (a stale write is
+    refused), when it was created and last changed (indexed: partners pull what changed since), and a
+    history of every change with who made it. Subclasses declare ``access`` (coalition.permissions)
+    and ``editable_fields``, the one list their update service, form, serializer and admin share."""
+
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = tracked_history(inherit=True, excluded_fields=["updated_at"])
+
+    objects = RestrictedQuerySet.as_manager()
+    #: The fields the record's update service accepts (and its form, serializer and admin show).
+    editable_fields = ()
+
+    class Meta:
+        abstract = True
 
 
 class Coalition(models.Model):
@@ -16,6 +45,11 @@ class Coalition(models.Model):
     reporting_currency = models.CharField(_("reporting currency"), max_length=3, default="EUR")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access = Access(coalition="pk")
+    #: What coalition_update changes (the slug is the coalition's address and stays).
+    editable_fields = ("name", "description", "target_eur")
 
     class Meta:
         ordering = ["name"]
@@ -48,6 +82,12 @@ class Member(models.Model):
     code = models.CharField(_("code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COUNTRY)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: Members are shared: each is read by whoever works in a coalition it sits in.
+    access = Access(coalition="memberships__coalition", many=True)
+    #: What member_update changes (the code is referenced everywhere and stays).
+    editable_fields = ("name", "kind")
 
     class Meta:
         ordering = ["name"]
@@ -82,6 +122,9 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     since = models.DateField(_("since"), null=True, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    access = Access()
+
     class Meta:
         ordering = ["coalition", "role", "member__name"]
         verbose_name = _("membership")
@@ -98,19 +141,71 @@ class Membership(models.Model):
         return f"{self.member.code} in {self.coalition.slug} ({self.role})"
 
 
-class Profile(models.Model):
-    """Where a user works: the member they speak for, the coalitions they serve, their language.
+class Seat(models.Model):
+    """A person's role in one coalition, and for a member editor the member they speak for there.
 
-    The user's role is a Django group (see coalition.permissions).
+    One seat per user and coalition: the Estonian official who is secretariat of one coalition may sit
+    on another's steering group. Every permission follows from the seats (coalition.permissions).
     """
+
+    class Role(models.TextChoices):
+        SECRETARIAT = permissions.SECRETARIAT, _("secretariat")
+        MEMBER_EDITOR = permissions.MEMBER_EDITOR, _("member editor")
+        STEERING = permissions.STEERING, _("steering group")
+        PARTNER = permissions.PARTNER, _("partner")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="seats", verbose_name=_("user"))
+    coalition = models.ForeignKey(Coalition, models.CASCADE, related_name="seats", verbose_name=_("coalition"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    member = models.ForeignKey(
+        Member,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="seats",
+        verbose_name=_("member"),
+        help_text=_("The member a member editor speaks for in this coalition (only for member editors)."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = tracked_history(excluded_fields=["updated_at"])
+
+    objects = RestrictedQuerySet.as_manager()
+    access = Access(readers=frozenset({permissions.SECRETARIAT}))
+
+    class Meta:
+        ordering = ["coalition", "user__username"]
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "coalition"],
+                name="seat_one_per_user_and_coalition",
+                violation_error_message=_("This person already has a seat in this coalition: change its role."),
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=permissions.ROLES),
+                name="seat_role_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(role=permissions.MEMBER_EDITOR, member__isnull=False)
+                | (~Q(role=permissions.MEMBER_EDITOR) & Q(member__isnull=True)),
+                name="seat_member_for_editors_only",
+                violation_error_message=_("A member editor speaks for a member; other roles speak for none."),
+            ),
+        ]
+
+    def __str__(self):
+        member = f" for {self.member.code}" if self.member_id else ""
+        return f"{self.user} in {self.coalition.slug}: {self.role}{member}"
+
+
+class Profile(models.Model):
+    """A user's preferences: the language their report emails are written in."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="profile", verbose_name=_("user")
     )
-    member = models.ForeignKey(
-        Member, models.SET_NULL, null=True, blank=True, related_name="profiles", verbose_name=_("member")
-    )
-    coalitions = models.ManyToManyField(Coalition, blank=True, related_name="profiles", verbose_name=_("coalitions"))
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     class Meta:
@@ -134,6 +229,9 @@ class APIKey(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access = Access(coalition=None, personal="owner")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,27 +1,62 @@
-"""Who may do what: every permission decision of the portal is made here.
+"""Who may see and change what: the portal's one visibility layer.
 
-Roles are Django groups (ROLES); a user's member and coalitions come from their profile.
-Services call the ``ensure_*`` functions with the acting user; views and the API fetch records
-through the ``*_for_view`` / ``*_for_edit`` helpers and list through the ``visible_*`` querysets,
-so no surface reaches a record it may not see. ``acting_user=None`` is the system itself
-(management commands, the demo loader): it may do everything.
+A role is held in a coalition: a user's ``Seat`` there (secretariat, member editor for one member,
+steering group, partner). Every model declares in an ``Access`` where its coalition is, which member
+owns it, what makes it published and which roles read it at all; ``RestrictedQuerySet`` turns the
+user's seats and that declaration into ``visible_to(user)``, ``editable_by(user)`` and
+``published()``, and ``can_view`` / ``can_edit`` answer the same questions for one record. Pages, the
+API, exports, calendars, report emails, history panels, dashboards and the admin all read through
+them: no surface tests a status string or a role itself. (NetBox's ``RestrictedQuerySet.restrict``
+is the model; here the rules are the roles table of DESIGN.md rather than stored permissions.)
+
+The rules, for a record of coalition C:
+
+* a superuser, and the system (``user=None``: commands, the demo), see and change everything;
+* a record is read by anyone seated in C whose role is among the model's ``readers``; until it is
+  published (``Access.published``) only C's secretariat and the editors of its own member read it;
+* the secretariat of C changes every record of C; a member editor changes the records of the member
+  they speak for in C where the model says owners edit (``Access.owner_edits``: pledges and their
+  disbursements).
+
+This module imports no model: the seats are read through ``user.seats``, so every app's models can
+use it, the lowest one included.
 """
 
+import dataclasses
 from functools import cached_property
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import models
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+from simple_history.manager import HistoricalQuerySet
 
 SECRETARIAT = "secretariat"
 MEMBER_EDITOR = "member-editor"
 STEERING = "steering"
 PARTNER = "partner"
 ROLES = (SECRETARIAT, MEMBER_EDITOR, STEERING, PARTNER)
+EVERY_ROLE = frozenset(ROLES)
+#: Roles that read a coalition's internal record: history, delegates' names, draft minutes.
+INTERNAL = frozenset({SECRETARIAT, MEMBER_EDITOR, STEERING})
+#: Roles that record pledges somewhere (imports, the pledge form).
+PLEDGE_WRITERS = frozenset({SECRETARIAT, MEMBER_EDITOR})
+#: The report emails (reports.models.Report values) only the secretariat receives.
+SECRETARIAT_REPORTS = frozenset({"notice"})
+
+
+# --- Who the user is -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SeatView:
+    role: str
+    member_id: int | None
 
 
 class Actor:
-    """A user's roles, member and coalitions, read once per request and cached on the user."""
+    """A user's seats, read once (one query) and cached on the user for the rest of the request."""
 
     def __init__(self, user):
         self.user = user
@@ -36,41 +71,38 @@ class Actor:
 
     @property
     def is_superuser(self):
-        return self.user is None or (self.user.is_authenticated and self.user.is_superuser)
+        return self.user is None or bool(self.user.is_authenticated and self.user.is_superuser)
 
     @cached_property
-    def roles(self):
+    def seats(self):
+        """``{coalition_id: SeatView}``; empty for anonymous users (and irrelevant for superusers)."""
         if self.user is None or not self.user.is_authenticated:
-            return frozenset()
-        return frozenset(name for name in self.user.groups.values_list("name", flat=True) if name in ROLES)
+            return {}
+        rows = self.user.seats.values_list("coalition_id", "role", "member_id")
+        return {coalition_id: SeatView(role, member_id) for coalition_id, role, member_id in rows}
 
-    @cached_property
-    def _profile(self):
-        if self.user is None or not self.user.is_authenticated:
-            return None
-        from coalition.models import Profile
-
-        return Profile.objects.filter(user=self.user).first()
-
-    @cached_property
-    def member_id(self):
-        return self._profile.member_id if self._profile else None
-
-    @cached_property
+    @property
     def coalition_ids(self):
-        if self._profile is None:
-            return frozenset()
-        return frozenset(self._profile.coalitions.values_list("pk", flat=True))
+        return frozenset(self.seats)
 
-    def has(self, role):
-        return self.is_superuser or role in self.roles
+    def ids_with(self, roles):
+        """The coalitions where the user's role is one of ``roles``."""
+        return frozenset(cid for cid, seat in self.seats.items() if seat.role in roles)
 
-    def serves(self, coalition_id):
-        """Whether the user works in this coalition (superusers and the system work in all)."""
-        return self.is_superuser or coalition_id in self.coalition_ids
+    def role_in(self, coalition_id):
+        seat = self.seats.get(coalition_id)
+        return seat.role if seat else None
 
     def has_in(self, role, coalition_id):
-        return self.is_superuser or (role in self.roles and coalition_id in self.coalition_ids)
+        return self.is_superuser or self.role_in(coalition_id) == role
+
+    def editor_pairs(self, within=None):
+        """``(coalition_id, member_id)`` of the user's member-editor seats (in ``within``, if given)."""
+        return frozenset(
+            (cid, seat.member_id)
+            for cid, seat in self.seats.items()
+            if seat.role == MEMBER_EDITOR and seat.member_id is not None and (within is None or cid in within)
+        )
 
 
 def actor(user):
@@ -85,73 +117,353 @@ def actor(user):
 
 
 def forget(user):
-    """Drop the cached Actor after the user's groups or profile changed."""
+    """Drop the cached Actor after the user's seats changed."""
     if user is not None and hasattr(user, "_coalition_actor"):
         del user._coalition_actor
 
 
-def _coalition_id(obj):
-    return obj if isinstance(obj, int) else obj.pk
+# --- What each model declares ----------------------------------------------------------------------
 
 
-# --- Questions -----------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """How the visibility layer finds its way in one model's rows (every path is a queryset lookup).
+
+    ``coalition``: the path to the coalition (``"pk"`` for Coalition itself; None for data that is not
+    any coalition's, such as the ECB rates, read by anyone with a seat). ``member``: the path to the
+    member that owns the record. ``published``: the path to the moment the record was published;
+    before that it is read only by the coalition's secretariat and the owner's editors. ``readers``:
+    the roles that read it at all. ``owner_edits``: the owner's member editors change it (otherwise
+    only the secretariat does). ``creator``: the path to the user who created it, who reads it while
+    they still record pledges there. ``many``: ``coalition`` crosses a to-many relation (a member's
+    memberships), so rows are matched by subquery rather than joined (no duplicates).
+    """
+
+    coalition: str | None = "coalition"
+    member: str | None = None
+    published: str | None = None
+    readers: frozenset = EVERY_ROLE
+    owner_edits: bool = False
+    creator: str | None = None
+    many: bool = False
+    personal: str | None = None
+
+    def through(self, relation, **changes):
+        """This access seen from a model that points here through ``relation`` (a disbursement's
+        pledge): the same rules, every path prefixed."""
+
+        def prefixed(path):
+            return None if path is None else f"{relation}__{path}"
+
+        fields = {
+            "coalition": prefixed(self.coalition),
+            "member": prefixed(self.member),
+            "published": prefixed(self.published),
+            "creator": prefixed(self.creator),
+        }
+        return dataclasses.replace(self, **{**fields, **changes})
+
+    def for_history(self):
+        """History rows are the internal record: read by internal roles only, and a row written before
+        its record was published only by those who could read the draft (the row's own copy of the
+        ``published`` column says which)."""
+        return dataclasses.replace(self, readers=self.readers & INTERNAL, creator=None)
+
+
+def access_of(model):
+    """The model's Access; a history model's is its record's, for history."""
+    base = getattr(model, "instance_type", None)
+    if base is not None and model is not base:
+        return base.access.for_history()
+    return model.access
+
+
+def _in(path, ids):
+    return Q(**{f"{path}__in": sorted(ids)})
+
+
+def _editors(access, pairs):
+    condition = Q(pk__in=[])
+    for coalition_id, member_id in sorted(pairs):
+        condition |= Q(**{access.coalition: coalition_id, access.member: member_id})
+    return condition
+
+
+def visible_condition(access, user):
+    """``None`` (every row), ``False`` (no row) or the Q of the rows ``user`` may read."""
+    a = actor(user)
+    if a.is_superuser:
+        return None
+    if access.personal is not None:
+        return Q(**{access.personal: a.user.pk}) if a.is_authenticated else False
+    if not a.is_authenticated or not a.seats:
+        return False
+    if access.coalition is None:
+        return None
+    readable = a.ids_with(access.readers)
+    condition = _in(access.coalition, readable) if readable else Q(pk__in=[])
+    if access.published is not None and readable:
+        drafts = _in(access.coalition, a.ids_with({SECRETARIAT}) & readable)
+        if access.member is not None:
+            drafts |= _editors(access, a.editor_pairs(within=readable))
+        condition &= Q(**{f"{access.published}__isnull": False}) | drafts
+    if access.creator is not None:
+        writes = a.ids_with(PLEDGE_WRITERS)
+        if writes:
+            condition |= Q(**{access.creator: a.user.pk}) & _in(access.coalition, writes)
+    return condition if readable or access.creator is not None else False
+
+
+def editable_condition(access, user):
+    """``None`` (every row), ``False`` (no row) or the Q of the rows ``user`` may change."""
+    a = actor(user)
+    if a.is_superuser:
+        return None
+    if not a.seats or access.coalition is None:
+        return False
+    managed = a.ids_with({SECRETARIAT})
+    condition = _in(access.coalition, managed) if managed else Q(pk__in=[])
+    pairs = a.editor_pairs() if access.owner_edits and access.member is not None else frozenset()
+    if pairs:
+        condition |= _editors(access, pairs)
+    return condition if managed or pairs else False
+
+
+def _apply(queryset, condition, access):
+    if condition is None:
+        return queryset
+    if condition is False:
+        return queryset.none()
+    if access.many:
+        return queryset.filter(pk__in=queryset.model._base_manager.filter(condition).values("pk"))
+    return queryset.filter(condition)
+
+
+class RestrictionMixin:
+    """``visible_to``, ``editable_by`` and ``published`` for any model that declares an ``access``."""
+
+    def visible_to(self, user):
+        """The rows ``user`` may read."""
+        access = access_of(self.model)
+        return _apply(self, visible_condition(access, user), access)
+
+    def editable_by(self, user):
+        """The rows ``user`` may change."""
+        access = access_of(self.model)
+        return _apply(self, editable_condition(access, user), access)
+
+    def published(self):
+        """The rows that are public in their coalition (every row, for models without publication)."""
+        access = access_of(self.model)
+        if access.published is None:
+            return self
+        return self.filter(**{f"{access.published}__isnull": False})
+
+    def in_coalitions_where(self, user, roles):
+        """Rows of the coalitions where ``user``'s role is one of ``roles`` (every row for a
+        superuser): the choices of a role's forms, such as the coalitions one records pledges in."""
+        a = actor(user)
+        if a.is_superuser:
+            return self
+        ids = a.ids_with(roles)
+        access = access_of(self.model)
+        return _apply(self, _in(access.coalition, ids) if ids else False, access)
+
+
+class RestrictedQuerySet(RestrictionMixin, models.QuerySet):
+    pass
+
+
+class RestrictedHistoricalQuerySet(RestrictionMixin, HistoricalQuerySet):
+    """History rows restricted as their records' history (``HistoricalRecords(historical_queryset=...)``)."""
+
+
+# --- One record ------------------------------------------------------------------------------------
+
+
+def _resolve(obj, path):
+    """The value at ``path`` (a lookup) on an instance: ids for relations, without loading the last one."""
+    *relations, last = path.split("__")
+    for name in relations:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    if last == "pk":
+        return obj.pk
+    field = obj._meta.get_field(last)
+    return getattr(obj, field.attname)
+
+
+def _matches(obj, condition, access):
+    if condition is None or condition is False:
+        return condition is None
+    if access.many:
+        return type(obj)._base_manager.filter(condition, pk=obj.pk).exists()
+    return _check(obj, condition)
+
+
+def _check(obj, condition):
+    """Evaluate a Q built above on an instance (AND/OR of ``path``, ``path__in`` and ``path__isnull``)."""
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            results.append(_check(obj, child))
+            continue
+        lookup, expected = child
+        if lookup.endswith("__in"):
+            results.append(_resolve(obj, lookup.removesuffix("__in")) in expected)
+        elif lookup.endswith("__isnull"):
+            results.append((_resolve(obj, lookup.removesuffix("__isnull")) is None) == expected)
+        else:
+            results.append(_resolve(obj, lookup) == expected)
+    outcome = all(results) if condition.connector == Q.AND else any(results)
+    return not outcome if condition.negated else outcome
+
+
+def can_view(user, obj):
+    """Whether ``user`` may read ``obj`` (the row ``visible_to`` would return)."""
+    access = access_of(type(obj))
+    return _matches(obj, visible_condition(access, user), access)
+
+
+def can_edit(user, obj):
+    """Whether ``user`` may change ``obj`` (the row ``editable_by`` would return)."""
+    access = access_of(type(obj))
+    return _matches(obj, editable_condition(access, user), access)
+
+
+def visible_related(user, model, relation):
+    """The rows at the end of ``model``'s ``relation`` that ``user`` may read, for a Prefetch: how a
+    lower app's page shows records of an app above it (a meeting's confirmed pledges) through the
+    same rules, without importing that app."""
+    return model._meta.get_field(relation).related_model.objects.visible_to(user)
+
+
+def get_visible(queryset, user, **lookup):
+    """The record ``user`` may read, or 404: a record one may not see is not disclosed."""
+    try:
+        return queryset.visible_to(user).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such %(record)s.") % {"record": queryset.model._meta.verbose_name}) from exc
+
+
+def get_editable(queryset, user, **lookup):
+    """The record ``user`` may change: 404 when they may not see it, 403 when they may only read it."""
+    record = get_visible(queryset, user, **lookup)
+    ensure(can_edit(user, record), _("Your role in this coalition may read this record but not change it."))
+    return record
+
+
+# --- Roles in coalitions ---------------------------------------------------------------------------
+
+
+def _coalition_id(coalition):
+    return coalition if isinstance(coalition, int) else coalition.pk
+
+
+def can_use_portal(user):
+    """Whether the portal has anything for the user: a seat in some coalition (or superuser)."""
+    a = actor(user)
+    return a.is_superuser or bool(a.seats)
 
 
 def can_read_coalition(user, coalition):
     a = actor(user)
-    return a.is_superuser or (bool(a.roles) and a.serves(_coalition_id(coalition)))
+    return a.is_superuser or _coalition_id(coalition) in a.seats
 
 
 def can_read_internal(user, coalition):
-    """Drafts aside, the internal record: history, delegates, meeting minutes in draft."""
+    """Drafts aside, the coalition's internal record: history, delegates, draft minutes, recent changes."""
     a = actor(user)
-    cid = _coalition_id(coalition)
-    return a.is_superuser or any(a.has_in(role, cid) for role in (SECRETARIAT, MEMBER_EDITOR, STEERING))
+    return a.is_superuser or a.role_in(_coalition_id(coalition)) in INTERNAL
 
 
-def can_manage_coalition(user, coalition):
-    """Members, meetings, priorities, allocations and every pledge: the secretariat's work."""
+def can_manage(user, coalition):
+    """Members, meetings, priorities, allocations and every pledge of the coalition: its secretariat."""
     return actor(user).has_in(SECRETARIAT, _coalition_id(coalition))
 
 
 def can_write_pledge_for(user, coalition, member):
-    """Create a pledge (or a disbursement) for ``member`` in ``coalition``."""
+    """Whether ``user`` may record a pledge (or a disbursement) for ``member`` in ``coalition``."""
     a = actor(user)
     cid = _coalition_id(coalition)
     if a.has_in(SECRETARIAT, cid):
         return True
     member_id = member if isinstance(member, int) else member.pk
-    return a.has_in(MEMBER_EDITOR, cid) and a.member_id is not None and a.member_id == member_id
+    return (cid, member_id) in a.editor_pairs()
 
 
-def can_edit_pledge(user, pledge):
-    return can_write_pledge_for(user, pledge.coalition_id, pledge.member_id)
+def can_record_pledges_in(user, coalition):
+    """Whether the user records pledges (for some member) in ``coalition``: imports, the pledge form."""
+    a = actor(user)
+    return a.is_superuser or a.role_in(_coalition_id(coalition)) in PLEDGE_WRITERS
 
 
-def can_see_pledge(user, pledge):
-    if not can_read_coalition(user, pledge.coalition_id):
-        return False
-    if pledge.status != "draft":
-        return True
-    return can_edit_pledge(user, pledge)
+def can_record_any_pledge(user):
+    a = actor(user)
+    return a.is_superuser or bool(a.ids_with(PLEDGE_WRITERS))
+
+
+def can_manage_any_coalition(user):
+    """Whether the user is the secretariat of at least one coalition (shows the "new" forms)."""
+    a = actor(user)
+    return a.is_superuser or bool(a.ids_with({SECRETARIAT}))
 
 
 def can_see_delegates(user, coalition):
+    """Delegates' names are personal data: the coalition's internal readers only."""
     return can_read_internal(user, coalition)
-
-
-def can_export(user, coalition):
-    return can_read_coalition(user, coalition)
 
 
 def can_see_minutes(user, meeting):
     """Approved minutes are published; draft minutes stay internal."""
-    return meeting.minutes_status == "approved" or can_read_internal(user, meeting.coalition_id)
+    return meeting.minutes_published or can_read_internal(user, meeting.coalition_id)
 
 
-def can_use_api(user):
-    """Whether the REST API has anything for this user: a role in some coalition (partners read it)."""
-    return can_read_any_coalition(user)
+def can_edit_member(user, member_coalition_ids):
+    """A member (a country, an organisation) is shared by every coalition it sits in: its name is
+    changed by a superuser, or by a secretariat serving every one of those coalitions."""
+    a = actor(user)
+    if a.is_superuser:
+        return True
+    ids = frozenset(member_coalition_ids)
+    return bool(ids) and ids <= a.ids_with({SECRETARIAT})
+
+
+def can_receive_report(user, coalition, report):
+    """Digest and meeting summary go to the coalition's internal readers (they show what partners may
+    not see); the confirmation notice goes to its secretariat."""
+    if report in SECRETARIAT_REPORTS:
+        return can_manage(user, coalition)
+    return can_read_internal(user, coalition)
+
+
+def can_view_deliveries(user):
+    """The delivery log (who was sent which report, and what failed) is the secretariat's."""
+    return can_manage_any_coalition(user)
+
+
+def fixed_pledge_member_id(user):
+    """The member a user's pledges are always for: an editor whose every pledge-writing seat speaks for
+    the same member. None when the user may choose (a secretariat seat, or several members)."""
+    a = actor(user)
+    if a.is_superuser or a.ids_with({SECRETARIAT}):
+        return None
+    members = {member_id for _cid, member_id in a.editor_pairs()}
+    return members.pop() if len(members) == 1 else None
+
+
+def pledge_members(user, members):
+    """Of ``members``, those the user records pledges for: every member of the coalitions they are
+    secretariat of, and the member they speak for where they are a member editor (form choices)."""
+    a = actor(user)
+    if a.is_superuser:
+        return members
+    condition = Q(pk__in=sorted(member_id for _cid, member_id in a.editor_pairs()))
+    managed = a.ids_with({SECRETARIAT})
+    if managed:
+        condition |= _in(access_of(members.model).coalition, managed)
+    return members.filter(pk__in=members.model._base_manager.filter(condition).values("pk"))
 
 
 #: What a write through each part of the REST API needs before the service decides on the record.
@@ -171,65 +483,20 @@ def can_write_api(user, scope):
     raise ValueError(f"Unknown API write scope {scope!r}: use one of {API_WRITE_SCOPES}.")
 
 
-#: The report emails (reports.models.Subscription.Report values) only the secretariat receives.
-SECRETARIAT_REPORTS = frozenset({"notice"})
-
-
-def can_receive_report(user, coalition, report):
-    """Digest and meeting summary go to the coalition's internal readers (they show what partners may
-    not see); the confirmation notice goes to its secretariat."""
-    if report in SECRETARIAT_REPORTS:
-        return can_manage_coalition(user, coalition)
-    return can_read_internal(user, coalition)
-
-
-def can_view_deliveries(user):
-    """The delivery log (who was sent which report, and what failed) is the secretariat's."""
-    return can_manage_any_coalition(user)
-
-
-def can_read_any_coalition(user):
-    """Whether the portal's coalition pages have anything for this user (a role in some coalition)."""
-    a = actor(user)
-    return a.is_superuser or (bool(a.roles) and bool(a.coalition_ids))
-
-
-def can_manage_any_coalition(user):
-    """Whether the user is the secretariat of at least one coalition (shows the "new" forms)."""
-    a = actor(user)
-    return a.is_superuser or (SECRETARIAT in a.roles and bool(a.coalition_ids))
-
-
-def can_record_any_pledge(user):
-    """Whether the user may record pledges somewhere: the secretariat, or an editor with a member."""
-    a = actor(user)
-    if a.is_superuser:
-        return True
-    editor = MEMBER_EDITOR in a.roles and a.member_id is not None
-    return bool(a.coalition_ids) and (SECRETARIAT in a.roles or editor)
-
-
-def can_record_pledges_in(user, coalition):
-    """Whether the user may record pledges (for some member) in ``coalition``: imports, the pledge form."""
-    a = actor(user)
-    cid = _coalition_id(coalition)
-    return a.has_in(SECRETARIAT, cid) or (a.has_in(MEMBER_EDITOR, cid) and a.member_id is not None)
-
-
-def fixed_pledge_member_id(user):
-    """The member a member editor's pledges are always for (None when the user may choose)."""
-    a = actor(user)
-    if a.is_superuser or SECRETARIAT in a.roles:
-        return None
-    return a.member_id if MEMBER_EDITOR in a.roles else None
-
-
-# --- Enforcement (services) ----------------------------------------------------------------------
+# --- Enforcement (services) ------------------------------------------------------------------------
 
 
 def ensure(allowed, message=None):
     if not allowed:
         raise PermissionDenied(message or _("You are not allowed to do this."))
+
+
+def ensure_can_use_portal(user):
+    """The pages of a portal user: a signed-in person without a seat anywhere is told so."""
+    ensure(
+        can_use_portal(user),
+        _("You do not have a seat in any coalition yet: ask the portal's administrator to give you one."),
+    )
 
 
 def ensure_can_write_pledge_for(user, coalition, member):
@@ -238,148 +505,9 @@ def ensure_can_write_pledge_for(user, coalition, member):
         raise PermissionDenied(_("You may only record pledges of your own member in the coalitions you serve."))
 
 
-def ensure_can_edit_pledge(user, pledge):
-    ensure(can_edit_pledge(user, pledge), _("You may only change pledges of your own member."))
+def ensure_can_edit(user, obj, message=None):
+    ensure(can_edit(user, obj), message or _("Your role in this coalition may not change this record."))
 
 
 def ensure_can_manage(user, coalition):
-    ensure(can_manage_coalition(user, coalition), _("Only the coalition's secretariat may do this."))
-
-
-# --- Scoped querysets ----------------------------------------------------------------------------
-
-
-def _scope_by_coalition(user, queryset, field):
-    a = actor(user)
-    if a.is_superuser:
-        return queryset
-    if not a.roles or not a.coalition_ids:
-        return queryset.none()
-    return queryset.filter(**{f"{field}__in": a.coalition_ids})
-
-
-def visible_coalitions(user, queryset=None):
-    from coalition.models import Coalition
-
-    queryset = Coalition.objects.all() if queryset is None else queryset
-    return _scope_by_coalition(user, queryset, "pk")
-
-
-def visible_members(user, queryset=None):
-    from coalition.models import Member
-
-    queryset = Member.objects.all() if queryset is None else queryset
-    a = actor(user)
-    if a.is_superuser:
-        return queryset
-    if not a.roles:
-        return queryset.none()
-    return queryset.filter(memberships__coalition__in=a.coalition_ids).distinct()
-
-
-def visible_pledges(user, queryset=None):
-    """Pledges of the user's coalitions; drafts only to the secretariat and their member's editors."""
-    from django.db.models import Q
-
-    from contributions.models import Pledge
-
-    queryset = Pledge.objects.all() if queryset is None else queryset
-    a = actor(user)
-    if a.is_superuser:
-        return queryset
-    queryset = _scope_by_coalition(user, queryset, "coalition")
-    drafts_allowed = Q(status__in=[s for s in Pledge.Status.values if s != Pledge.Status.DRAFT])
-    if SECRETARIAT in a.roles:
-        drafts_allowed |= Q(coalition__in=a.coalition_ids)
-    elif MEMBER_EDITOR in a.roles and a.member_id is not None:
-        drafts_allowed |= Q(member_id=a.member_id)
-    return queryset.filter(drafts_allowed)
-
-
-def visible_by_coalition(user, queryset, field="coalition"):
-    """Any coalition-owned queryset (meetings, priorities, ...) scoped to the user's coalitions."""
-    return _scope_by_coalition(user, queryset, field)
-
-
-def managed_coalitions(user, queryset=None):
-    """The coalitions whose secretariat the user is (choices of the secretariat's forms)."""
-    from coalition.models import Coalition
-
-    queryset = Coalition.objects.all() if queryset is None else queryset
-    a = actor(user)
-    if a.is_superuser:
-        return queryset
-    if SECRETARIAT not in a.roles:
-        return queryset.none()
-    return queryset.filter(pk__in=a.coalition_ids)
-
-
-def pledge_coalitions(user, queryset=None):
-    """The coalitions where the user may record pledges (the choices of the pledge forms)."""
-    from coalition.models import Coalition
-
-    queryset = Coalition.objects.all() if queryset is None else queryset
-    if not can_record_any_pledge(user):
-        return queryset.none()
-    return _scope_by_coalition(user, queryset, "pk")
-
-
-def pledge_members(user, queryset=None):
-    """The members the user may record pledges for: their own as an editor, the coalitions' as secretariat."""
-    from coalition.models import Member
-
-    queryset = Member.objects.all() if queryset is None else queryset
-    if not can_record_any_pledge(user):
-        return queryset.none()
-    fixed = fixed_pledge_member_id(user)
-    if fixed is not None:
-        return queryset.filter(pk=fixed)
-    return visible_members(user, queryset)
-
-
-# --- Permission-checked fetches (views and API) --------------------------------------------------
-
-
-def pledge_for_view(user, pk, queryset=None):
-    """The pledge if the user may see it; 404 otherwise, so hidden records are not disclosed."""
-    from contributions.models import Pledge
-
-    try:
-        return visible_pledges(user, queryset).get(pk=int(pk))
-    except (Pledge.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404(_("No such pledge.")) from exc
-
-
-def record_for_view(user, queryset, pk, field="coalition", lookup="pk"):
-    """A coalition-owned record (meeting, priority, ...) the user may read; 404 otherwise."""
-    try:
-        return visible_by_coalition(user, queryset, field).get(**{lookup: pk})
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404(_("No such record.")) from exc
-
-
-def record_for_manage(user, queryset, pk, field="coalition", lookup="pk"):
-    """A coalition-owned record the user may read and manage: 404 if hidden, 403 if read-only."""
-    record = record_for_view(user, queryset, pk, field, lookup)
-    *path, last = field.split("__")
-    owner = record
-    for part in path:
-        owner = getattr(owner, part)
-    ensure_can_manage(user, getattr(owner, f"{last}_id"))
-    return record
-
-
-def member_for_view(user, code, queryset=None):
-    """A member of one of the user's coalitions, by code; 404 otherwise."""
-    from coalition.models import Member
-
-    try:
-        return visible_members(user, queryset).get(code=str(code).upper())
-    except Member.DoesNotExist as exc:
-        raise Http404(_("No such member.")) from exc
-
-
-def pledge_for_edit(user, pk, queryset=None):
-    pledge = pledge_for_view(user, pk, queryset)
-    ensure_can_edit_pledge(user, pledge)
-    return pledge
+    ensure(can_manage(user, coalition), _("Only the coalition's secretariat may do this."))

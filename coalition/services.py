@@ -1,7 +1,7 @@
-"""Writes to coalitions, members, memberships, users' roles and API keys."""
+"""Writes to coalitions, members, memberships, seats (people's roles) and API keys."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 
 from coalition import permissions
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
-from coalition.models import APIKey, Coalition, Member, Membership, Profile
+from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat
+from coalition.signals import seat_changed
+
+
+def _unknown_fields(changes, allowed):
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
 
 
 @transaction.atomic
@@ -25,9 +32,7 @@ def coalition_create(*, acting_user, name, slug, description="", target_eur=None
 @transaction.atomic
 def coalition_update(*, acting_user, coalition, **changes):
     """Change a coalition's name, description or target (administrators and its secretariat)."""
-    unknown = set(changes) - {"name", "description", "target_eur"}
-    if unknown:
-        raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
+    _unknown_fields(changes, Coalition.editable_fields)
     permissions.ensure_can_manage(acting_user, coalition)
     coalition = Coalition.objects.select_for_update().get(pk=coalition.pk)
     changed = {field for field, value in changes.items() if getattr(coalition, field) != value}
@@ -39,14 +44,77 @@ def coalition_update(*, acting_user, coalition, **changes):
     return coalition
 
 
+def _code(code):
+    return (code or "").strip().upper()
+
+
 @transaction.atomic
 def member_create(*, acting_user, code, name, kind=Member.Kind.COUNTRY):
-    """Register a country or organisation (any secretariat user may, as members are shared)."""
-    a = permissions.actor(acting_user)
-    permissions.ensure(a.has(permissions.SECRETARIAT), _("Only the secretariat may register members."))
-    member = Member(code=(code or "").strip().upper(), name=name, kind=kind)
+    """Register a country or organisation not yet seated anywhere (administrators and the system; a
+    coalition's secretariat registers members into their coalition with member_register)."""
+    permissions.ensure(
+        permissions.actor(acting_user).is_superuser,
+        _("Only an administrator may register members outside a coalition."),
+    )
+    member = Member(code=_code(code), name=name, kind=kind)
     member.full_clean()
     member.save()
+    return member
+
+
+@transaction.atomic
+def member_register(*, acting_user, coalition, code, name, kind=Member.Kind.COUNTRY, role=None, since=None):
+    """Seat a country or organisation in ``coalition`` (its secretariat), registering it if new.
+
+    Members are shared by the coalitions they sit in. A code already registered is attached when it
+    names the same member: one the user already sees in another of their coalitions, a country (its
+    ISO code is its identity), or an organisation of that kind and name. Otherwise the code is
+    refused without saying whose it is: a member of coalitions the user does not serve stays unseen.
+    """
+    permissions.ensure_can_manage(acting_user, coalition)
+    role = role or Membership.Role.MEMBER
+    code = _code(code)
+    existing = Member.objects.filter(code=code).first()
+    if existing is None:
+        member = Member(code=code, name=name, kind=kind)
+        member.full_clean()
+        member.save()
+    elif Membership.objects.filter(member=existing, coalition=coalition).exists():
+        raise ValidationError({"code": _("%(code)s is already a member of this coalition.") % {"code": code}})
+    elif _same_member(acting_user, existing, name=name, kind=kind):
+        member = existing
+    else:
+        raise ValidationError({"code": _("This code is used by another member: choose another code.")})
+    membership_set(acting_user=acting_user, coalition=coalition, member=member, role=role, since=since)
+    return member
+
+
+def _same_member(user, member, *, name, kind):
+    if permissions.can_view(user, member):
+        return True
+    if kind != member.kind:
+        return False
+    return kind == Member.Kind.COUNTRY or (name or "").strip().casefold() == member.name.casefold()
+
+
+@transaction.atomic
+def member_update(*, acting_user, member, **changes):
+    """Rename a member or correct its kind (its code is referenced everywhere and stays): superusers,
+    or a secretariat serving every coalition the member sits in."""
+    _unknown_fields(changes, Member.editable_fields)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    coalition_ids = member.memberships.values_list("coalition_id", flat=True)
+    permissions.ensure(
+        permissions.can_edit_member(acting_user, coalition_ids),
+        _("%(member)s also sits in coalitions you do not serve: ask their secretariat or an administrator.")
+        % {"member": member},
+    )
+    changed = {field for field, value in changes.items() if value is not None and getattr(member, field) != value}
+    for field in changed:
+        setattr(member, field, changes[field])
+    if changed:
+        member.full_clean()
+        member.save(update_fields=sorted(changed))
     return member
 
 
@@ -67,20 +135,6 @@ def membership_set(*, acting_user, coalition, member, role=Membership.Role.MEMBE
 
 
 @transaction.atomic
-def member_update(*, acting_user, member, name=None, kind=None):
-    """Rename a member or correct its kind (its code is referenced everywhere and stays)."""
-    permissions.ensure(
-        permissions.actor(acting_user).has(permissions.SECRETARIAT), _("Only the secretariat may do this.")
-    )
-    member = Member.objects.select_for_update().get(pk=member.pk)
-    member.name = member.name if name is None else name
-    member.kind = member.kind if kind is None else kind
-    member.full_clean()
-    member.save(update_fields=["name", "kind"])
-    return member
-
-
-@transaction.atomic
 def membership_remove(*, acting_user, membership):
     """Take a member's seat away; refused while it has pledges in the coalition (they must stay)."""
     permissions.ensure_can_manage(acting_user, membership.coalition_id)
@@ -92,12 +146,21 @@ def membership_remove(*, acting_user, membership):
     membership.delete()
 
 
-@transaction.atomic
-def role_grant(*, username, role, member=None, coalitions=(), password=None, email=None):
-    """Create the user if missing and give them ``role``, their member and coalitions.
+# --- People ----------------------------------------------------------------------------------------
 
-    Returns ``(user, created)``. Used by the grant_role command and the test personas.
-    """
+
+def _ensure_administrator(acting_user):
+    permissions.ensure(
+        permissions.actor(acting_user).is_superuser, _("Only an administrator may give people their seats.")
+    )
+
+
+@transaction.atomic
+def seat_set(*, acting_user, user, coalition, role, member=None):
+    """Give ``user`` ``role`` in ``coalition`` (replacing the role they had there); returns
+    ``(seat, previous_role)``. A member editor's seat names the member they speak for, which must sit
+    in the coalition."""
+    _ensure_administrator(acting_user)
     if role not in permissions.ROLES:
         raise ValidationError(
             {
@@ -105,26 +168,74 @@ def role_grant(*, username, role, member=None, coalitions=(), password=None, ema
                 % {"role": role, "roles": ", ".join(permissions.ROLES)}
             }
         )
-    if role == permissions.MEMBER_EDITOR and member is None:
-        raise ValidationError({"member": _("A member editor needs a member (--member CODE).")})
+    if role == permissions.MEMBER_EDITOR:
+        if member is None:
+            raise ValidationError({"member": _("A member editor needs the member they speak for.")})
+        if not Membership.objects.filter(coalition=coalition, member=member).exists():
+            raise ValidationError(
+                {
+                    "member": _("%(member)s is not a member of %(coalition)s.")
+                    % {"member": member, "coalition": coalition}
+                }
+            )
+    else:
+        member = None
+    seat = Seat.objects.select_for_update().filter(user=user, coalition=coalition).first()
+    previous = seat.role if seat else None
+    if seat is None:
+        seat = Seat(user=user, coalition=coalition)
+    elif (seat.role, seat.member_id) == (role, getattr(member, "pk", None)):
+        return seat, previous
+    seat.role, seat.member = role, member
+    seat._history_user = acting_user
+    seat.full_clean()
+    seat.save()
+    permissions.forget(user)
+    seat_changed.send(sender=Seat, seat=seat, user=user, coalition=coalition, previous_role=previous)
+    return seat, previous
+
+
+@transaction.atomic
+def seat_remove(*, acting_user, user, coalition):
+    """Take away ``user``'s seat in ``coalition``; returns the role they had there (None: no seat)."""
+    _ensure_administrator(acting_user)
+    seat = Seat.objects.select_for_update().filter(user=user, coalition=coalition).first()
+    if seat is None:
+        return None
+    previous = seat.role
+    seat._history_user = acting_user
+    seat.delete()
+    permissions.forget(user)
+    seat_changed.send(sender=Seat, seat=None, user=user, coalition=coalition, previous_role=previous)
+    return previous
+
+
+@transaction.atomic
+def role_grant(*, username, role, coalitions, member=None, password=None, email=None, acting_user=None):
+    """Create the user if missing and give them ``role`` in each of ``coalitions`` (a seat each).
+
+    Returns ``(user, created, changes)`` with ``changes`` a list of ``(coalition, previous_role)``.
+    A password is checked by the portal's password validators. Used by the grant_role command and the
+    test personas.
+    """
+    if not coalitions:
+        raise ValidationError({"coalition": _("A role is held in a coalition: name at least one.")})
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username, defaults={"email": email or ""})
     if password:
+        validate_password(password, user)
         user.set_password(password)
     elif created:
         user.set_unusable_password()
     if email:
         user.email = email
     user.save()
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    profile, _created = Profile.objects.get_or_create(user=user)
-    if member is not None:
-        profile.member = member
-        profile.save(update_fields=["member"])
-    if coalitions:
-        profile.coalitions.add(*coalitions)
-    permissions.forget(user)
-    return user, created
+    Profile.objects.get_or_create(user=user)
+    changes = []
+    for coalition in coalitions:
+        _seat, previous = seat_set(acting_user=acting_user, user=user, coalition=coalition, role=role, member=member)
+        changes.append((coalition, previous))
+    return user, created, changes
 
 
 @transaction.atomic

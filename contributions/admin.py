@@ -10,13 +10,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from coalition import permissions
 from coalition.admin_services import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceInline, VersionedServiceForm, changes
 from contributions import selectors, services
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PledgeImport, PriorityPurchase
-from contributions.services.pledges import EDITABLE_FIELDS as PLEDGE_FIELDS
+from contributions.services.allocations import ALLOCATABLE
 from contributions.services.pledges import INITIAL_STATUSES
-from contributions.services.priorities import EDITABLE_FIELDS as PRIORITY_FIELDS
 from contributions.services.priorities import TRANSITIONS as PRIORITY_TRANSITIONS
 
 # --- Inlines -------------------------------------------------------------------------------------
@@ -144,7 +142,9 @@ PLEDGE_COMPUTED = (
     "updated_at",
 )
 #: The service's editable fields but the explicit rate, which the form names explicit_rate(_source).
-PLEDGE_EDITABLE = tuple(name for name in PLEDGE_FIELDS if name not in ("exchange_rate", "exchange_rate_source"))
+PLEDGE_EDITABLE = tuple(
+    name for name in Pledge.editable_fields if name not in ("exchange_rate", "exchange_rate_source")
+)
 
 
 @admin.register(Pledge)
@@ -210,14 +210,13 @@ class PledgeAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
         return () if obj is None else ("coalition", "member", "status", *PLEDGE_COMPUTED)
 
     def get_queryset(self, request):
-        queryset = SimpleHistoryAdmin.get_queryset(self, request)
-        return queryset if request.user.is_superuser else permissions.visible_pledges(request.user, queryset)
+        return SimpleHistoryAdmin.get_queryset(self, request).visible_to(request.user)
 
     def get_search_results(self, request, queryset, search_term):
         # The allocation inline's autocomplete offers only pledges whose money can be earmarked.
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if request.path.endswith("/autocomplete/") and request.GET.get("model_name") == "allocation":
-            queryset = queryset.exclude(status__in=(Pledge.Status.DRAFT, Pledge.Status.WITHDRAWN))
+            queryset = queryset.filter(status__in=ALLOCATABLE)
         return queryset, may_have_duplicates
 
     def service_save(self, request, form, original, parent=None):
@@ -291,7 +290,6 @@ class PledgeAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Disbursement)
 class DisbursementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
-    coalition_path = "pledge__coalition"
     list_display = ("pledge", "amount", "currency", "date", "reference", "created_by")
     list_filter = ("pledge__coalition", "pledge__member", "date")
     search_fields = ("reference", "note", "pledge__title", "pledge__member__code", "pledge__member__name")
@@ -330,7 +328,6 @@ class DisbursementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Allocation)
 class AllocationAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
-    coalition_path = "priority__coalition"
     list_display = ("priority", "pledge", "amount_eur", "note")
     list_filter = ("priority__coalition", "priority__status")
     search_fields = ("note", "priority__title", "pledge__title", "pledge__member__code")
@@ -457,7 +454,7 @@ class PriorityPurchaseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             acting_user=request.user,
             priority=original,
             version=data["loaded_version"],
-            **changes(form, PRIORITY_FIELDS),
+            **changes(form, PriorityPurchase.editable_fields),
         )
 
     def service_delete(self, request, obj):
@@ -522,7 +519,4 @@ class PledgeImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     exclude = ("rows",)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return permissions.visible_by_coalition(request.user, queryset)
+        return super().get_queryset(request).visible_to(request.user)

@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coalition import permissions
 from contributions.models import Pledge, PriorityPurchase
 from meetings.models import Decision
 
@@ -38,8 +37,9 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         coalition_id = meeting.coalition_id
         self.fields["pledges"].queryset = (
-            permissions.visible_pledges(user, Pledge.objects.filter(coalition_id=coalition_id))
-            .exclude(status=Pledge.Status.DRAFT)
+            Pledge.objects.visible_to(user)
+            .published()
+            .filter(coalition_id=coalition_id)
             .select_related("member")
             .order_by("member__code", "title")
         )

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
-from coalition.models import Coalition, Member
+from coalition import permissions
+from coalition.models import Coalition, Member, TrackedModel
+from coalition.permissions import Access, RestrictedQuerySet
 from meetings.models import Decision, Meeting
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -21,6 +22,10 @@ class ExchangeRate(models.Model):
     date = models.DateField(_("date"))
     rate = models.DecimalField(_("units per EUR"), **RATE)
     source = models.CharField(_("source"), max_length=100, default="ECB")
+
+    objects = RestrictedQuerySet.as_manager()
+    #: Public reference data: read by anyone with a seat in some coalition.
+    access = Access(coalition=None)
 
     class Meta:
         ordering = ["-date", "currency"]
@@ -40,9 +45,10 @@ class ExchangeRate(models.Model):
         return f"1 EUR = {self.rate} {self.currency} on {self.date}"
 
 
-class Pledge(models.Model):
+class Pledge(TrackedModel):
     """A member's contribution to a coalition, in its own currency, with its EUR value at the rate
-    of the announcement date."""
+    of the announcement date. A pledge is published once it is announced (``published_at``); one
+    withdrawn before that stays private to the secretariat and its member's editors for good."""
 
     class Kind(models.TextChoices):
         FINANCIAL = "financial", _("financial")
@@ -105,10 +111,27 @@ class Pledge(models.Model):
         related_name="+",
         verbose_name=_("status changed by"),
     )
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[])
+    published_at = models.DateTimeField(
+        _("published at"), null=True, blank=True, help_text=_("When the pledge was first announced (or confirmed).")
+    )
+
+    access = Access(member="member", published="published_at", owner_edits=True)
+    #: What pledge_update changes; the status moves only through the transitions.
+    editable_fields = (
+        "title",
+        "description",
+        "kind",
+        "channel",
+        "amount",
+        "currency",
+        "announced_on",
+        "confirmed_on",
+        "confirmed_at_meeting",
+        "source",
+        "external_ref",
+        "exchange_rate",
+        "exchange_rate_source",
+    )
 
     class Meta:
         ordering = ["-announced_on", "-id"]
@@ -170,7 +193,7 @@ class Pledge(models.Model):
         return self.amount - self.disbursed_amount
 
 
-class Disbursement(models.Model):
+class Disbursement(TrackedModel):
     """Money actually paid out against a pledge, in the pledge's currency."""
 
     pledge = models.ForeignKey(Pledge, models.CASCADE, related_name="disbursements", verbose_name=_("pledge"))
@@ -186,10 +209,10 @@ class Disbursement(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    #: Read and written like the pledge it is paid against.
+    access = Pledge.access.through("pledge")
+    editable_fields = ("amount", "date", "reference", "note")
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -207,7 +230,7 @@ class Disbursement(models.Model):
         return f"{self.amount} on {self.date} against pledge {self.pledge_id}"
 
 
-class PriorityPurchase(models.Model):
+class PriorityPurchase(TrackedModel):
     """Something the coalition has agreed to buy, ranked, with its estimated cost in EUR."""
 
     class Status(models.TextChoices):
@@ -238,10 +261,10 @@ class PriorityPurchase(models.Model):
     )
     target_date = models.DateField(_("target date"), null=True, blank=True)
     decisions = models.ManyToManyField(Decision, blank=True, related_name="priorities", verbose_name=_("decisions"))
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    access = Access()
+    #: What priority_update changes; rank and status move through rerank and the transitions.
+    editable_fields = ("title", "description", "category", "estimated_cost_eur", "target_date", "approved_at_meeting")
 
     class Meta:
         ordering = ["coalition", "rank"]
@@ -270,7 +293,7 @@ class PriorityPurchase(models.Model):
         return f"#{self.rank} {self.title}"
 
 
-class Allocation(models.Model):
+class Allocation(TrackedModel):
     """Part of a pledge's EUR value earmarked for a priority purchase."""
 
     pledge = models.ForeignKey(Pledge, models.CASCADE, related_name="allocations", verbose_name=_("pledge"))
@@ -279,10 +302,10 @@ class Allocation(models.Model):
     )
     amount_eur = models.DecimalField(_("amount (EUR)"), **MONEY)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    #: Read like its pledge; earmarking is the secretariat's.
+    access = Pledge.access.through("pledge", owner_edits=False)
+    editable_fields = ("amount_eur", "note")
 
     class Meta:
         ordering = ["priority", "-amount_eur"]
@@ -333,6 +356,10 @@ class PledgeImport(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: An import holds unpublished figures: its uploader and the coalition's secretariat read it.
+    access = Access(readers=frozenset({permissions.SECRETARIAT}), creator="created_by")
 
     class Meta:
         ordering = ["-created_at", "-id"]

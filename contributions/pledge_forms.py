@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coalition import permissions
+from coalition.models import Coalition, Member
 from coalition.webforms import DateInput
 from contributions.models import Pledge, PriorityPurchase
 from meetings.models import Meeting
@@ -50,7 +51,7 @@ class PledgeEditForm(forms.Form):
 
     def __init__(self, *args, user, coalition_ids=None, **kwargs):
         super().__init__(*args, **kwargs)
-        meetings = permissions.visible_by_coalition(user, Meeting.objects.all())
+        meetings = Meeting.objects.visible_to(user)
         if coalition_ids is not None:
             meetings = meetings.filter(coalition__in=coalition_ids)
         self.fields["confirmed_at_meeting"].queryset = meetings.order_by("-starts_at")
@@ -91,7 +92,7 @@ class PledgeCreateForm(PledgeEditForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         del self.fields["version"]
-        coalitions = permissions.pledge_coalitions(user)
+        coalitions = Coalition.objects.in_coalitions_where(user, permissions.PLEDGE_WRITERS)
         self.fields["coalition"].queryset = coalitions
         only = list(coalitions[:2])
         if len(only) == 1:
@@ -99,7 +100,7 @@ class PledgeCreateForm(PledgeEditForm):
         self.fields["confirmed_at_meeting"].queryset = self.fields["confirmed_at_meeting"].queryset.filter(
             coalition__in=coalitions
         )
-        members = permissions.pledge_members(user)
+        members = permissions.pledge_members(user, Member.objects.all())
         self.fields["member"].queryset = members
         fixed = permissions.fixed_pledge_member_id(user)
         if fixed is not None:
@@ -181,7 +182,7 @@ class PledgeImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        coalitions = permissions.pledge_coalitions(user)
+        coalitions = Coalition.objects.in_coalitions_where(user, permissions.PLEDGE_WRITERS)
         self.fields["coalition"].queryset = coalitions
         only = list(coalitions[:2])
         if len(only) == 1:

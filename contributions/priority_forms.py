@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from coalition import permissions
+from coalition.models import Coalition
 from coalition.webforms import DateInput
 from contributions.models import PriorityPurchase
 from meetings.models import Meeting
@@ -19,7 +19,7 @@ class MeetingChoiceField(forms.ModelChoiceField):
 
 
 def _meetings(user, coalition_id=None):
-    queryset = permissions.visible_by_coalition(user, Meeting.objects.all()).exclude(status=Meeting.Status.CANCELLED)
+    queryset = Meeting.objects.visible_to(user).exclude(status=Meeting.Status.CANCELLED)
     if coalition_id is not None:
         queryset = queryset.filter(coalition_id=coalition_id)
     return queryset.order_by("-starts_at")
@@ -63,7 +63,7 @@ class PriorityCreateForm(PriorityFieldsMixin):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        coalitions = permissions.managed_coalitions(user)
+        coalitions = Coalition.objects.editable_by(user)
         self.fields["coalition"].queryset = coalitions
         if len(coalitions) == 1:
             self.fields["coalition"].initial = coalitions[0].pk

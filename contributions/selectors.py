@@ -3,42 +3,38 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Greatest
 
 from coalition import permissions
 from coalition.selectors import ZERO_EUR, EuroField, euro_sum
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
+from meetings.models import Decision
 
 
 def pledge_list(user):
     """The pledges ``user`` may see, ready for a list (coalition, member and meeting joined)."""
-    return permissions.visible_pledges(user).select_related("coalition", "member", "confirmed_at_meeting")
+    return Pledge.objects.visible_to(user).select_related("coalition", "member", "confirmed_at_meeting")
 
 
 def pledge_detail(user, pk):
-    """One pledge the user may see, with its disbursements and allocations; 404 otherwise."""
-    queryset = pledge_list(user).prefetch_related("disbursements", "allocations__priority", "decisions__meeting")
-    return permissions.pledge_for_view(user, pk, queryset)
-
-
-def pledge_history(pledge):
-    """The pledge's history rows, newest first, with who made each change."""
-    return pledge.history.select_related("history_user").order_by("-history_date", "-history_id")
+    """One pledge the user may see, with its disbursements, allocations and decisions; 404 otherwise."""
+    queryset = Pledge.objects.select_related("coalition", "member", "confirmed_at_meeting").prefetch_related(
+        Prefetch("disbursements", queryset=Disbursement.objects.visible_to(user)),
+        Prefetch("allocations", queryset=Allocation.objects.visible_to(user).select_related("priority")),
+        Prefetch("decisions", queryset=Decision.objects.visible_to(user).select_related("meeting")),
+    )
+    return permissions.get_visible(queryset, user, pk=pk)
 
 
 def disbursement_list(user):
     """Disbursements of the pledges ``user`` may see."""
-    return Disbursement.objects.filter(pledge__in=permissions.visible_pledges(user).values("pk")).select_related(
-        "pledge__coalition", "pledge__member"
-    )
+    return Disbursement.objects.visible_to(user).select_related("pledge__coalition", "pledge__member")
 
 
 def allocation_list(user):
     """Allocations of the pledges ``user`` may see."""
-    return Allocation.objects.filter(pledge__in=permissions.visible_pledges(user).values("pk")).select_related(
-        "pledge__coalition", "pledge__member", "priority"
-    )
+    return Allocation.objects.visible_to(user).select_related("pledge__coalition", "pledge__member", "priority")
 
 
 def with_coverage(queryset):
@@ -56,10 +52,8 @@ def with_coverage(queryset):
 
 def priority_list(user):
     """Priority purchases of the user's coalitions, ranked, with coverage figures."""
-    queryset = permissions.visible_by_coalition(user, PriorityPurchase.objects.all())
-    return with_coverage(queryset.select_related("coalition", "approved_at_meeting")).order_by(
-        "coalition__name", "rank", "pk"
-    )
+    queryset = PriorityPurchase.objects.visible_to(user).select_related("coalition", "approved_at_meeting")
+    return with_coverage(queryset).order_by("coalition__name", "rank", "pk")
 
 
 def coverage(allocated, estimated):
@@ -69,9 +63,9 @@ def coverage(allocated, estimated):
     return (Decimal(allocated) / Decimal(estimated)).quantize(Decimal("0.0001"))
 
 
-def exchange_rate_list():
-    """ECB reference rates (public data: every signed-in user may read them)."""
-    return ExchangeRate.objects.all()
+def exchange_rate_list(user):
+    """ECB reference rates (public data: anyone with a seat reads them)."""
+    return ExchangeRate.objects.visible_to(user)
 
 
 @dataclass(frozen=True)
@@ -96,10 +90,13 @@ class RecentChange:
 _QUIET_FIELDS = {"version", "created_at", "updated_at", "status_changed_at", "status_changed_by"}
 
 
-def _with_previous(history_model):
-    """Annotate history rows with the id of the same record's previous history row."""
+def _with_previous(history):
+    """Annotate history rows with the id of the same record's previous published history row (a row
+    from before publication is not compared against: its values stay private). ``history`` is the
+    record's history manager (``Pledge.history``), which carries the visibility layer's methods."""
     return Subquery(
-        history_model.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
+        history.published()
+        .filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
         .order_by("-history_id")
         .values("history_id")[:1]
     )
@@ -116,22 +113,24 @@ def _changed(row, previous):
 
 
 def recent_changes(coalition, *, limit=10):
-    """The latest changes to the coalition's published pledges and their disbursements, newest first,
-    each naming the fields it changed (four queries whatever the history's length). Ordered by the
-    indexed history date alone, so the database walks that index and stops after ``limit`` rows."""
+    """The latest public changes to the coalition's pledges and their disbursements, newest first, each
+    naming the fields it changed (four queries whatever the history's length): rows from before a
+    pledge was published are left out. Ordered by the indexed history date alone, so the database
+    walks that index and stops after ``limit`` rows."""
     pledge_history = Pledge.history.model
     disbursement_history = Disbursement.history.model
     pledge_rows = list(
-        pledge_history.objects.filter(coalition=coalition)
-        .exclude(status=Pledge.Status.DRAFT)
+        Pledge.history.published()
+        .filter(coalition=coalition)
         .select_related("history_user", "member")
-        .annotate(previous_id=_with_previous(pledge_history))
+        .annotate(previous_id=_with_previous(Pledge.history))
         .order_by("-history_date")[:limit]
     )
     disbursement_rows = list(
-        disbursement_history.objects.filter(pledge__coalition=coalition)
+        Disbursement.history.published()
+        .filter(pledge__coalition=coalition)
         .select_related("history_user", "pledge__member")
-        .annotate(previous_id=_with_previous(disbursement_history))
+        .annotate(previous_id=_with_previous(Disbursement.history))
         .order_by("-history_date")[:limit]
     )
     previous = {

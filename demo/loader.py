@@ -274,7 +274,7 @@ def _users(coalition, members, result):
                 result.created["users"] += 1
         else:
             # Granting again is harmless (no new rows) and repairs a missing role or coalition.
-            user, created = coalition_services.role_grant(
+            user, created, _changes = coalition_services.role_grant(
                 username=username,
                 role=role,
                 member=members[code] if code else None,

@@ -116,7 +116,7 @@ def _save_action_item(request, form, original, meeting):
         acting_user=request.user,
         action_item=original,
         version=data["loaded_version"],
-        **changes(form, services.ACTION_ITEM_FIELDS),
+        **changes(form, ActionItem.editable_fields),
     )
 
 
@@ -158,7 +158,7 @@ class MeetingAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
             acting_user=request.user,
             meeting=original,
             version=data["loaded_version"],
-            **changes(form, services.MEETING_FIELDS),
+            **changes(form, Meeting.editable_fields),
         )
 
     def service_delete(self, request, obj):
@@ -185,7 +185,6 @@ class MeetingAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(ActionItem)
 class ActionItemAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
-    coalition_path = "meeting__coalition"
     list_display = ("text", "meeting", "owner", "due_on", "status")
     list_filter = ("status", "meeting__coalition", "owner")
     search_fields = ("text", "meeting__title", "owner__code", "owner__name")
@@ -215,12 +214,7 @@ class _MeetingPartAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_select_related = ("meeting", "meeting__coalition")
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        from coalition.permissions import visible_by_coalition
-
-        return visible_by_coalition(request.user, queryset, "meeting__coalition")
+        return super().get_queryset(request).visible_to(request.user)
 
 
 @admin.register(Attendance)

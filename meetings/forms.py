@@ -5,8 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coalition import permissions
-from coalition.models import Member
+from coalition.models import Coalition, Member
 from coalition.webforms import DATETIME_INPUT_FORMATS, DateInput, DateTimeInput
 from meetings.models import ActionItem, Attendance, Meeting
 
@@ -44,7 +43,7 @@ class MeetingCreateForm(MeetingFieldsMixin):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        coalitions = permissions.managed_coalitions(user)
+        coalitions = Coalition.objects.editable_by(user)
         self.fields["coalition"].queryset = coalitions
         if len(coalitions) == 1:
             self.fields["coalition"].initial = coalitions[0].pk

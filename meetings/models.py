@@ -4,12 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
-from coalition.models import Coalition, Member
+from coalition.models import Coalition, Member, TrackedModel, tracked_history
+from coalition.permissions import Access, RestrictedQuerySet
+
+#: Meeting records hang off their meeting's coalition.
+BY_MEETING = Access(coalition="meeting__coalition")
 
 
-class Meeting(models.Model):
+class Meeting(TrackedModel):
     """A steering group, expert group or plenary meeting of one coalition."""
 
     class Kind(models.TextChoices):
@@ -47,10 +50,10 @@ class Meeting(models.Model):
         related_name="+",
         verbose_name=_("marked held by"),
     )
-    version = models.PositiveIntegerField(_("version"), default=1)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    access = Access()
+    #: What meeting_update changes; held and cancelled are transitions.
+    editable_fields = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
 
     class Meta:
         ordering = ["-starts_at"]
@@ -72,6 +75,11 @@ class Meeting(models.Model):
     def __str__(self):
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
 
+    @property
+    def minutes_published(self):
+        """Approved minutes are public in the coalition; draft minutes are its internal record."""
+        return self.minutes_status == self.MinutesStatus.APPROVED
+
 
 class Attendance(models.Model):
     """Who was invited to a meeting and who came. Delegates' names are personal data."""
@@ -91,7 +99,10 @@ class Attendance(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PARTICIPANT)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INVITED)
     delegates = models.TextField(_("delegates"), blank=True, help_text=_("Names and titles, one a line."))
-    history = HistoricalRecords()
+    history = tracked_history()
+
+    objects = RestrictedQuerySet.as_manager()
+    access = BY_MEETING
 
     class Meta:
         ordering = ["meeting", "member__name"]
@@ -117,7 +128,10 @@ class AgendaItem(models.Model):
     title = models.CharField(_("title"), max_length=300)
     notes = models.TextField(_("notes"), blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
-    history = HistoricalRecords()
+    history = tracked_history()
+
+    objects = RestrictedQuerySet.as_manager()
+    access = BY_MEETING
 
     class Meta:
         ordering = ["meeting", "order"]
@@ -147,7 +161,11 @@ class Decision(models.Model):
     text = models.TextField(_("text"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = tracked_history()
+
+    objects = RestrictedQuerySet.as_manager()
+    access = BY_MEETING
+    editable_fields = ("text", "kind")
 
     class Meta:
         ordering = ["meeting", "id"]
@@ -158,7 +176,7 @@ class Decision(models.Model):
         return self.text[:80]
 
 
-class ActionItem(models.Model):
+class ActionItem(TrackedModel):
     """A next step agreed at a meeting, owned by a member; open ones follow to the next meeting."""
 
     class Status(models.TextChoices):
@@ -173,9 +191,9 @@ class ActionItem(models.Model):
     )
     due_on = models.DateField(_("due on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
-    version = models.PositiveIntegerField(_("version"), default=1)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    access = BY_MEETING
+    editable_fields = ("text", "owner", "due_on", "status")
 
     class Meta:
         ordering = ["due_on", "id"]

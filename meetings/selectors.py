@@ -1,41 +1,21 @@
 """Reads of meetings, their decisions and action items."""
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from coalition import permissions
-from meetings.models import ActionItem, Attendance, Decision, Meeting
+from meetings.models import ActionItem, Decision, Meeting
 
 
 def meeting_list(user):
     """Meetings of the user's coalitions."""
-    return permissions.visible_by_coalition(user, Meeting.objects.all()).select_related("coalition")
-
-
-def meeting_detail(user, pk):
-    """One meeting with attendance, agenda, decisions and action items prefetched."""
-    return (
-        meeting_list(user)
-        .prefetch_related(
-            Prefetch("attendances", queryset=Attendance.objects.select_related("member")),
-            "agenda_items",
-            Prefetch("decisions", queryset=Decision.objects.prefetch_related("pledges__member", "priorities")),
-            Prefetch("action_items", queryset=ActionItem.objects.select_related("owner")),
-        )
-        .get(pk=pk)
-    )
+    return Meeting.objects.visible_to(user).select_related("coalition")
 
 
 def decision_list(user):
-    return permissions.visible_by_coalition(user, Decision.objects.all(), "meeting__coalition").select_related(
-        "meeting__coalition"
-    )
+    return Decision.objects.visible_to(user).select_related("meeting__coalition")
 
 
 def action_item_list(user):
-    return permissions.visible_by_coalition(user, ActionItem.objects.all(), "meeting__coalition").select_related(
-        "meeting__coalition", "owner"
-    )
+    return ActionItem.objects.visible_to(user).select_related("meeting__coalition", "owner")
 
 
 def last_and_next_meeting(coalition, now=None):

@@ -13,9 +13,6 @@ from meetings.models import ActionItem, AgendaItem, Attendance, Decision, Meetin
 from meetings.signals import meeting_held
 
 M = Meeting.Status
-MEETING_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
-ACTION_ITEM_FIELDS = ("text", "owner", "due_on", "status")
-DECISION_FIELDS = ("text", "kind")
 
 
 def _check_member(coalition_id, member, field="member"):
@@ -55,7 +52,7 @@ def meeting_create(
 @transaction.atomic
 def meeting_update(*, acting_user, meeting, version=None, **changes):
     """Change a meeting's details or minutes; approved minutes are final."""
-    unknown = set(changes) - set(MEETING_FIELDS)
+    unknown = set(changes) - set(Meeting.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     permissions.ensure_can_manage(acting_user, meeting.coalition_id)
@@ -161,7 +158,7 @@ def decision_record(*, acting_user, meeting, text, kind=Decision.Kind.OTHER):
 @transaction.atomic
 def decision_update(*, acting_user, decision, **changes):
     """Correct a decision's wording or kind (its links to pledges and priorities stay)."""
-    unknown = set(changes) - set(DECISION_FIELDS)
+    unknown = set(changes) - set(Decision.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     permissions.ensure_can_manage(acting_user, decision.meeting.coalition_id)
@@ -200,7 +197,7 @@ def action_item_add(*, acting_user, meeting, text, owner=None, due_on=None):
 @transaction.atomic
 def action_item_update(*, acting_user, action_item, version=None, **changes):
     """Change an action item, or close it (done / dropped)."""
-    unknown = set(changes) - set(ACTION_ITEM_FIELDS)
+    unknown = set(changes) - set(ActionItem.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     permissions.ensure_can_manage(acting_user, action_item.meeting.coalition_id)

@@ -34,15 +34,11 @@ from meetings.models import ActionItem, Attendance, Decision, Meeting
 PAST_PAGE_SIZE = 25
 
 
-def _ensure_portal_reader(user):
-    permissions.ensure(permissions.can_read_any_coalition(user), _("You do not work in any coalition."))
-
-
 @require_GET
 def meeting_list(request):
     """Upcoming meetings first (soonest first), then past and cancelled ones (latest first), paged."""
     user = request.user
-    _ensure_portal_reader(user)
+    permissions.ensure_can_use_portal(user)
     queryset = selectors.meeting_list(user).annotate(
         decision_count=Count("decisions", distinct=True),
         open_action_count=Count("action_items", filter=Q(action_items__status=ActionItem.Status.OPEN), distinct=True),
@@ -65,7 +61,7 @@ def meeting_list(request):
             "upcoming": upcoming,
             "page_obj": page,
             "past": page.object_list,
-            "coalitions": list(permissions.visible_coalitions(user).order_by("name")),
+            "coalitions": list(Coalition.objects.visible_to(user).order_by("name")),
             "can_create": permissions.can_manage_any_coalition(user),
             "query": params.urlencode(),
         },
@@ -74,7 +70,13 @@ def meeting_list(request):
 
 def _meeting_queryset(user):
     """A meeting with everything its page shows, in a fixed number of queries."""
-    visible_pledges = permissions.visible_pledges(user).select_related("member").order_by("member__code", "pk")
+    # Pledges and priorities are contributions' records: read through their reverse relations, with
+    # the visibility layer's rules, so this app imports nothing above it.
+    visible_pledges = (
+        permissions.visible_related(user, Meeting, "confirmed_pledges")
+        .select_related("member")
+        .order_by("member__code", "pk")
+    )
     return (
         selectors.meeting_list(user)
         .select_related("held_by")
@@ -95,13 +97,13 @@ def _meeting_queryset(user):
 
 
 def _get_meeting(user, pk):
-    return permissions.record_for_view(user, _meeting_queryset(user), pk)
+    return permissions.get_visible(_meeting_queryset(user), user, pk=pk)
 
 
 def _detail_context(request, meeting, **forms):
     user = request.user
     internal = permissions.can_read_internal(user, meeting.coalition_id)
-    can_manage = permissions.can_manage_coalition(user, meeting.coalition_id)
+    can_manage = permissions.can_manage(user, meeting.coalition_id)
     earlier_open = (
         ActionItem.objects.filter(
             meeting__coalition_id=meeting.coalition_id,
@@ -126,7 +128,7 @@ def _detail_context(request, meeting, **forms):
         "today": timezone.localdate(),
     }
     if internal:
-        context["history"] = history_entries(meeting.history.all(), Meeting, known=[meeting.coalition])
+        context["history"] = history_entries(meeting.history.visible_to(user), Meeting, known=[meeting.coalition])
     if can_manage:
         context.update(
             version_form=VersionForm(initial={"version": meeting.version}),
@@ -166,7 +168,7 @@ def meeting_create(request):
 def meeting_edit(request, pk):
     """Change a meeting or its minutes; a stale version is refused and the input kept."""
     user = request.user
-    meeting = permissions.record_for_manage(user, Meeting.objects.select_related("coalition"), pk)
+    meeting = permissions.get_editable(Meeting.objects.select_related("coalition"), user, pk=pk)
     if request.method == "POST":
         form = MeetingEditForm(request.POST)
         if form.is_valid():
@@ -197,7 +199,7 @@ def _run(request, action, success):
 
 def _status_change(request, pk, service, success):
     user = request.user
-    meeting = permissions.record_for_manage(user, Meeting.objects.all(), pk)
+    meeting = permissions.get_editable(Meeting.objects.all(), user, pk=pk)
     form = VersionForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
     if version is None:
@@ -220,7 +222,7 @@ def meeting_cancel(request, pk):
 def _sub_form(request, pk, form_class, form_name, save, success, anchor):
     """POST of a form on the meeting page: save and go back, or show the page again with the errors."""
     user = request.user
-    meeting = permissions.record_for_manage(user, _meeting_queryset(user), pk)
+    meeting = permissions.get_editable(_meeting_queryset(user), user, pk=pk)
     form = form_class(request.POST, meeting=meeting, user=user)
     if form.is_valid():
         try:
@@ -267,10 +269,8 @@ def action_item_add(request, pk):
 def action_item_status(request, pk, item_pk):
     """Close an action item (done / dropped) or reopen it; back to the page it was changed from."""
     user = request.user
-    item = permissions.record_for_manage(
-        user, ActionItem.objects.select_related("meeting"), item_pk, field="meeting__coalition"
-    )
-    meeting = permissions.record_for_view(user, Meeting.objects.all(), pk)
+    item = permissions.get_editable(ActionItem.objects.select_related("meeting"), user, pk=item_pk)
+    meeting = permissions.get_visible(Meeting.objects.all(), user, pk=pk)
     form = ActionItemStatusForm(request.POST)
     if form.is_valid():
         _run(
@@ -297,7 +297,7 @@ def _ics_response(body, filename):
 @require_GET
 def meeting_ics(request, pk):
     """One meeting as an iCalendar file."""
-    meeting = permissions.record_for_view(request.user, selectors.meeting_list(request.user), pk)
+    meeting = permissions.get_visible(selectors.meeting_list(request.user), request.user, pk=pk)
     return _ics_response(ics.calendar([meeting], name=meeting.coalition.name), f"meeting-{meeting.pk}")
 
 
@@ -305,9 +305,9 @@ def meeting_ics(request, pk):
 def calendar_ics(request, slug=None):
     """A coalition's meetings as an iCalendar file (``?coalition=slug``, or the user's only coalition)."""
     user = request.user
-    _ensure_portal_reader(user)
+    permissions.ensure_can_use_portal(user)
     slug = slug or request.GET.get("coalition")
-    coalitions = permissions.visible_coalitions(user, Coalition.objects.all())
+    coalitions = Coalition.objects.visible_to(user)
     if slug:
         coalition = coalitions.filter(slug=slug).first()
     else:

@@ -7,17 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from django.db.models.signals import m2m_changed
-
-        from coalition.models import Profile
+        from coalition.signals import seat_changed
         from contributions.signals import pledge_confirmed
         from meetings.signals import meeting_held
         from reports import receivers
 
         pledge_confirmed.connect(receivers.on_pledge_confirmed, dispatch_uid="reports_pledge_confirmed")
         meeting_held.connect(receivers.on_meeting_held, dispatch_uid="reports_meeting_held")
-        m2m_changed.connect(
-            receivers.on_profile_coalitions_changed,
-            sender=Profile.coalitions.through,
-            dispatch_uid="reports_default_subscriptions",
-        )
+        seat_changed.connect(receivers.on_seat_changed, dispatch_uid="reports_default_subscriptions")

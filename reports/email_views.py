@@ -34,7 +34,7 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.subscription_fields = {}
         self.rows = []
-        for coalition in permissions.visible_coalitions(user).order_by("name"):
+        for coalition in Coalition.objects.visible_to(user).order_by("name"):
             cells = []
             for report, label in Report.choices:
                 if not permissions.can_receive_report(user, coalition, report):
@@ -114,7 +114,7 @@ def delivery_list(request):
     filterset = DeliveryFilterSet(
         request.GET or None,
         queryset=mail_selectors.delivery_list(user),
-        coalitions=permissions.managed_coalitions(user).order_by("name"),
+        coalitions=Coalition.objects.editable_by(user).order_by("name"),
     )
     page = Paginator(filterset.qs.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

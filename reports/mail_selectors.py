@@ -103,18 +103,19 @@ class DigestChanges:
 
 
 def digest_changes(coalition, start, end):
-    """What changed between two digests, read from the pledge history: each pledge's status when the
-    window opened against its status when it closed (four queries whatever the window holds). A
-    pledge withdrawn in the window is listed if it had been published; a draft never is."""
-    history = Pledge.history.model
+    """What changed between two digests, read from the published part of the pledge history: each
+    pledge's status when the window opened against its status when it closed (four queries whatever
+    the window holds). A pledge published in the window is new; one withdrawn before it was ever
+    published is never listed (the visibility layer's ``published()``)."""
     changed_ids = set(
-        history.objects.filter(coalition=coalition, history_date__gte=start, history_date__lt=end).values_list(
-            "id", flat=True
-        )
+        Pledge.history.published()
+        .filter(coalition=coalition, history_date__gte=start, history_date__lt=end)
+        .values_list("id", flat=True)
     )
-    before, after, public = {}, {}, set()
+    before, after = {}, {}
     rows = (
-        history.objects.filter(id__in=changed_ids, history_date__lt=end)
+        Pledge.history.published()
+        .filter(id__in=changed_ids, history_date__lt=end)
         .order_by("id", "history_date", "history_id")
         .values_list("id", "history_date", "history_type", "status")
     )
@@ -122,24 +123,22 @@ def digest_changes(coalition, start, end):
         state = None if kind == "-" else status
         if when < start:
             before[pledge_id] = state
-        if state in Pledge.COUNTED:
-            public.add(pledge_id)  # published at some point up to the window's end
         after[pledge_id] = state
-    pledges = Pledge.objects.filter(pk__in=changed_ids).select_related("member", "confirmed_at_meeting")
+    pledges = Pledge.objects.published().filter(pk__in=changed_ids).select_related("member", "confirmed_at_meeting")
     changes = DigestChanges()
     for pledge in sorted(pledges, key=lambda p: (-p.amount_eur, p.member.name, p.pk)):
         was, now = before.get(pledge.pk), after.get(pledge.pk)
         if now is None:
             continue
-        if was in (None, S.DRAFT) and now in Pledge.COUNTED:
+        if was is None and now in Pledge.COUNTED:
             changes.new.append(pledge)
         if was not in Pledge.CONFIRMED_STATUSES and now in Pledge.CONFIRMED_STATUSES:
             changes.confirmed.append(pledge)
-        if now == S.WITHDRAWN and was != S.WITHDRAWN and pledge.pk in public:
+        if now == S.WITHDRAWN and was != S.WITHDRAWN:
             changes.withdrawn.append(pledge)
     disbursements = (
-        Disbursement.objects.filter(pledge__coalition=coalition, created_at__gte=start, created_at__lt=end)
-        .exclude(pledge__status=S.DRAFT)
+        Disbursement.objects.published()
+        .filter(pledge__coalition=coalition, created_at__gte=start, created_at__lt=end)
         .select_related("pledge__member")
         .order_by("date", "pk")
     )
@@ -166,7 +165,8 @@ def meeting_for_summary(meeting_id):
             Prefetch("action_items", queryset=ActionItem.objects.select_related("owner").order_by("due_on", "pk")),
             Prefetch(
                 "confirmed_pledges",
-                queryset=Pledge.objects.filter(status__in=Pledge.CONFIRMED_STATUSES)
+                queryset=Pledge.objects.published()
+                .filter(status__in=Pledge.CONFIRMED_STATUSES)
                 .select_related("member")
                 .order_by("-amount_eur", "pk"),
             ),
@@ -182,9 +182,7 @@ def pledge_for_notice(pledge_id):
 
 def delivery_list(user):
     """Deliveries of the coalitions whose secretariat the user is, newest first."""
-    return Delivery.objects.filter(coalition__in=permissions.managed_coalitions(user)).select_related(
-        "coalition", "user"
-    )
+    return Delivery.objects.visible_to(user).select_related("coalition", "user")
 
 
 def user_subscriptions(user):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from coalition import permissions
+from coalition.models import Member
 from reports import selectors
 
 PLEDGE_PAGE_SIZE = 50
@@ -15,7 +16,7 @@ PLEDGE_PAGE_SIZE = 50
 
 @require_GET
 def member_detail(request, code):
-    member = permissions.member_for_view(request.user, code)
+    member = permissions.get_visible(Member.objects.all(), request.user, code=str(code).upper())
     profile = selectors.member_profile(request.user, member)
     page = Paginator(profile.pledges, PLEDGE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coalition import permissions
 from coalition.models import Coalition
+from coalition.permissions import Access, RestrictedQuerySet
 
 
 class Report(models.TextChoices):
@@ -27,6 +29,9 @@ class Subscription(models.Model):
     )
     report = models.CharField(_("report"), max_length=16, choices=Report.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    access = Access(coalition=None, personal="user")
 
     class Meta:
         ordering = ["coalition", "report", "user"]
@@ -108,6 +113,10 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(_("last attempt started at"), null=True, blank=True)
     handed_off_at = models.DateTimeField(_("handed to the SMTP server at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    #: The delivery log is the secretariat's.
+    access = Access(readers=frozenset({permissions.SECRETARIAT}))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,7 +3,6 @@ after their transaction commits, so a rolled-back change never reaches these rec
 
 import logging
 
-from coalition.models import Coalition
 from reports import services, tasks
 
 logger = logging.getLogger(__name__)
@@ -26,9 +25,7 @@ def on_meeting_held(sender, meeting_id, **kwargs):
     _queue(tasks.send_meeting_summary, meeting_id)
 
 
-def on_profile_coalitions_changed(sender, instance, action, pk_set, reverse, **kwargs):
-    """A user who starts serving a coalition gets their role's default reports of it."""
-    if action != "post_add" or reverse or not pk_set:
-        return
-    coalitions = list(Coalition.objects.filter(pk__in=pk_set))
-    services.subscriptions_default(user=instance.user, coalitions=coalitions)
+def on_seat_changed(sender, seat, previous_role, **kwargs):
+    """A user who takes a seat, or a new role in one, gets that role's default reports of the coalition."""
+    if seat is not None and seat.role != previous_role:
+        services.subscriptions_default(user=seat.user, coalitions=[seat.coalition])

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.db.models import Count, DateField, Func, Q
 from django.db.models.functions import TruncMonth
 
-from coalition import permissions
+from coalition.models import Membership
 from contributions.models import Pledge, PriorityPurchase
 from contributions.selectors import coverage, euro_sum, with_coverage
+from meetings.models import ActionItem, Attendance
 
 ZERO = Decimal("0.00")
 S = Pledge.Status
@@ -102,9 +103,9 @@ class MonthStart(Func):
 
 
 def summary_pledges(coalition, *, date_from=None, date_to=None, statuses=None):
-    """The pledges a summary counts from: published ones (never drafts), optionally filtered by the
-    announcement period and by status."""
-    queryset = Pledge.objects.filter(coalition=coalition).exclude(status=S.DRAFT)
+    """The pledges a summary counts from: published ones (the same for every reader, so the dashboard,
+    the API summary and the digest agree), optionally filtered by the announcement period and status."""
+    queryset = Pledge.objects.published().filter(coalition=coalition)
     if date_from:
         queryset = queryset.filter(announced_on__gte=date_from)
     if date_to:
@@ -252,42 +253,39 @@ class MemberProfile:
 def member_profile(user, member):
     """A member's seats, pledge totals by status, pledges, meetings attended and open action items
     in the coalitions ``user`` may see, in a fixed number of queries whatever the member's size."""
-    coalition_ids = permissions.visible_coalitions(user).values("pk")
-    pledge_model = member.pledges.model
-    statuses = pledge_model.Status
-
-    pledges = permissions.visible_pledges(user, member.pledges.all())
+    pledges = Pledge.objects.visible_to(user).filter(member=member)
     by_status = {
         row["status"]: row
         for row in pledges.order_by().values("status").annotate(count=Count("pk"), amount_eur=euro_sum("amount_eur"))
     }
-    zero = Decimal("0.00")
     status_rows = [
         {
             "status": value,
             "label": label,
             "count": by_status.get(value, {}).get("count", 0),
-            "amount_eur": by_status.get(value, {}).get("amount_eur", zero),
+            "amount_eur": by_status.get(value, {}).get("amount_eur", ZERO),
         }
-        for value, label in statuses.choices
+        for value, label in S.choices
     ]
     amounts = {row["status"]: row["amount_eur"] for row in status_rows}
     totals = {
-        "total": sum((amounts[s] for s in pledge_model.COUNTED), zero),
-        "confirmed": sum((amounts[s] for s in pledge_model.CONFIRMED_STATUSES), zero),
-        "announced": amounts[statuses.ANNOUNCED],
+        "total": sum((amounts[s] for s in Pledge.COUNTED), ZERO),
+        "confirmed": sum((amounts[s] for s in Pledge.CONFIRMED_STATUSES), ZERO),
+        "announced": amounts[S.ANNOUNCED],
     }
     attended = (
-        member.attendances.filter(meeting__coalition__in=coalition_ids, status="present")
+        Attendance.objects.visible_to(user)
+        .filter(member=member, status=Attendance.Status.PRESENT)
         .select_related("meeting__coalition")
         .order_by("-meeting__starts_at")
     )
     open_items = (
-        member.action_items.filter(meeting__coalition__in=coalition_ids, status="open")
+        ActionItem.objects.visible_to(user)
+        .filter(owner=member, status=ActionItem.Status.OPEN)
         .select_related("meeting__coalition")
         .order_by("due_on", "pk")
     )
-    seats = member.memberships.filter(coalition__in=coalition_ids).select_related("coalition")
+    seats = Membership.objects.visible_to(user).filter(member=member).select_related("coalition")
     return MemberProfile(
         seats=list(seats),
         status_rows=status_rows,

@@ -345,14 +345,13 @@ DEFAULT_SUBSCRIPTIONS = {
 
 
 def subscriptions_default(*, user, coalitions):
-    """Subscribe a user newly serving ``coalitions`` to what their role receives by default."""
+    """Subscribe a user newly seated in ``coalitions`` to what their role there receives by default."""
     permissions.forget(user)
-    roles = permissions.actor(user).roles
-    reports = {report for role in roles for report in DEFAULT_SUBSCRIPTIONS.get(role, ())}
+    a = permissions.actor(user)
     rows = [
         Subscription(user=user, coalition=coalition, report=report)
         for coalition in coalitions
-        for report in sorted(reports)
+        for report in sorted(DEFAULT_SUBSCRIPTIONS.get(a.role_in(coalition.pk), ()))
         if permissions.can_receive_report(user, coalition, report)
     ]
     Subscription.objects.bulk_create(rows, ignore_conflicts=True)

@@ -24,7 +24,7 @@ ACTION_ITEMS_SHOWN = 25
 @require_GET
 def home(request):
     """The user's first coalition's dashboard, or a page saying they serve none yet."""
-    coalition = permissions.visible_coalitions(request.user).order_by("name").first()
+    coalition = Coalition.objects.visible_to(request.user).order_by("name").first()
     if coalition is not None:
         return redirect("reports:dashboard", slug=coalition.slug)
     return render(request, "reports/no_coalition.html")
@@ -32,10 +32,7 @@ def home(request):
 
 def _coalition(user, slug):
     """The coalition if the user may read it; 404 otherwise (its existence is not disclosed)."""
-    coalition = permissions.record_for_view(user, Coalition.objects.all(), slug, field="pk", lookup="slug")
-    if not permissions.can_read_coalition(user, coalition):
-        raise Http404(_("No such coalition."))
-    return coalition
+    return permissions.get_visible(Coalition.objects.all(), user, slug=slug)
 
 
 def _summary(request, coalition):
@@ -212,7 +209,7 @@ def dashboard(request, slug):
     last_meeting, next_meeting = last_and_next_meeting(coalition)
     context = {
         "coalition": coalition,
-        "coalitions": list(permissions.visible_coalitions(user).only("pk", "slug", "name")),
+        "coalitions": list(Coalition.objects.visible_to(user).only("pk", "slug", "name")),
         "form": form,
         "summary": summary,
         "charts": _charts(summary),
@@ -232,7 +229,6 @@ def dashboard(request, slug):
 def dashboard_export(request, slug, table):
     """One of the dashboard's tables as CSV, with the same filters as the page."""
     coalition = _coalition(request.user, slug)
-    permissions.ensure(permissions.can_export(request.user, coalition))
     _form, summary = _summary(request, coalition)
     tables = _tables(summary)
     if table not in tables:

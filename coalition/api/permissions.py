@@ -16,7 +16,7 @@ class CoalitionAPIPermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False  # DRF answers 401 with WWW-Authenticate: Token
-        if not permissions.can_use_api(user):
+        if not permissions.can_use_portal(user):
             return False
         if request.method in SAFE_METHODS:
             return True

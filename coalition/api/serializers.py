@@ -11,7 +11,6 @@ from datetime import UTC
 from django.db.models import Prefetch
 from rest_framework import serializers
 
-from coalition import permissions
 from coalition.models import Coalition, Member, Membership
 
 
@@ -89,12 +88,11 @@ class APISerializer(serializers.Serializer):
 
 
 class CodeRelatedField(serializers.SlugRelatedField):
-    """A related record named by its code or slug, looked up among those the user may see, with a
-    message naming what was not found: ``Unknown member code XX.`` (``queryset`` is every record, for
-    the schema; ``scope(user)`` is what the user may name.)"""
+    """A related record named by its code or slug, looked up among those the user may see (the
+    visibility layer's ``visible_to``), with a message naming what was not found: ``Unknown member
+    code XX.`` (``queryset`` is every record, for the schema.)"""
 
-    def __init__(self, *, noun, scope, **kwargs):
-        self.scope = scope
+    def __init__(self, *, noun, **kwargs):
         kwargs.setdefault(
             "error_messages",
             {
@@ -105,8 +103,7 @@ class CodeRelatedField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        request = self.context.get("request")
-        return self.scope(getattr(request, "user", None))
+        return super().get_queryset().visible_to(self.context["request"].user)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or "\x00" in data:
@@ -115,16 +112,11 @@ class CodeRelatedField(serializers.SlugRelatedField):
 
 
 class VisibleRecordField(serializers.PrimaryKeyRelatedField):
-    """A related record by id, among those the user may see (others are reported as missing);
-    ``queryset`` is every record, for the schema; ``scope(user)`` is what the user may name."""
-
-    def __init__(self, *, scope, **kwargs):
-        self.scope = scope
-        super().__init__(**kwargs)
+    """A related record by id, among those the user may see (the visibility layer's ``visible_to``;
+    others are reported as missing); ``queryset`` is every record, for the schema."""
 
     def get_queryset(self):
-        request = self.context.get("request")
-        return self.scope(getattr(request, "user", None))
+        return super().get_queryset().visible_to(self.context["request"].user)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str) or not str(data).isdigit():
@@ -138,7 +130,6 @@ def coalition_field(**kwargs):
     kwargs.setdefault("help_text", "The coalition's slug.")
     return CodeRelatedField(
         noun="coalition slug",
-        scope=lambda user: permissions.visible_coalitions(user),
         queryset=Coalition.objects.all(),
         slug_field="slug",
         **kwargs,
@@ -149,7 +140,6 @@ def member_field(**kwargs):
     kwargs.setdefault("help_text", "The member's code (ISO 3166-1 alpha-2 for a country).")
     return CodeRelatedField(
         noun="member code",
-        scope=lambda user: permissions.visible_members(user),
         queryset=Member.objects.all(),
         slug_field="code",
         **kwargs,
@@ -239,7 +229,7 @@ class MemberUpdateSerializer(APISerializer):
 
 def with_visible_memberships(user, queryset):
     """Members with ``visible_memberships``: their seats in the coalitions ``user`` may see."""
-    memberships = permissions.visible_by_coalition(user, Membership.objects.select_related("coalition"))
+    memberships = Membership.objects.visible_to(user).select_related("coalition")
     return queryset.prefetch_related(
         Prefetch("memberships", queryset=memberships.order_by("coalition__slug"), to_attr="visible_memberships")
     )

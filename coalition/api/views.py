@@ -1,7 +1,7 @@
 """Coalitions and members: read by every role in the coalition; written by the secretariat
 (members, a coalition's description and target) and administrators (new coalitions)."""
 
-from coalition import permissions, services
+from coalition import services
 from coalition.api import schema
 from coalition.api.serializers import (
     CoalitionSerializer,
@@ -12,7 +12,7 @@ from coalition.api.serializers import (
 )
 from coalition.api.viewsets import APIViewSet, CreateMixin, UpdateMixin
 from coalition.filtersets import CoalitionFilterSet, MemberFilterSet
-from coalition.models import Member
+from coalition.models import Coalition, Member
 
 
 @schema.crud_schema(
@@ -34,7 +34,7 @@ class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
     write_scope = "manage"
 
     def get_queryset(self):
-        return permissions.visible_coalitions(self.request.user).order_by("name", "pk")
+        return Coalition.objects.visible_to(self.request.user).order_by("name", "pk")
 
     def perform_create(self, data):
         return services.coalition_create(acting_user=self.request.user, **data)
@@ -63,19 +63,14 @@ class MemberViewSet(CreateMixin, UpdateMixin, APIViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        return with_visible_memberships(user, permissions.visible_members(user, Member.objects.order_by("code")))
+        return with_visible_memberships(user, Member.objects.visible_to(user).order_by("code"))
 
     def get_object(self):
         self.kwargs["code"] = str(self.kwargs.get("code", "")).upper()
         return super().get_object()
 
     def perform_create(self, data):
-        user = self.request.user
-        member = services.member_create(acting_user=user, code=data["code"], name=data["name"], kind=data["kind"])
-        services.membership_set(
-            acting_user=user, coalition=data["coalition"], member=member, role=data["role"], since=data.get("since")
-        )
-        return member
+        return services.member_register(acting_user=self.request.user, **data)
 
     def perform_update(self, member, data, *, version):
         return services.member_update(acting_user=self.request.user, member=member, **data)

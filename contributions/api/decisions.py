@@ -5,7 +5,6 @@ coalition (pledges only those the reader may see), written by its secretariat.""
 from django.db.models import Prefetch
 from rest_framework import serializers
 
-from coalition import permissions
 from coalition.api import schema
 from coalition.api.serializers import APISerializer, VisibleRecordField, iso_datetime, utc_datetime
 from coalition.api.viewsets import APIViewSet, CreateMixin, DestroyMixin, UpdateMixin
@@ -26,14 +25,12 @@ class DecisionSerializer(APISerializer):
     text = serializers.CharField()
     kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
     pledges = VisibleRecordField(
-        scope=lambda user: permissions.visible_pledges(user),
         queryset=Pledge.objects.all(),
         many=True,
         required=False,
         help_text="Ids of the pledges it concerns (only those you may see are listed).",
     )
     priorities = VisibleRecordField(
-        scope=lambda user: permissions.visible_by_coalition(user, PriorityPurchase.objects.all()),
         queryset=PriorityPurchase.objects.all(),
         many=True,
         required=False,
@@ -91,7 +88,7 @@ class DecisionViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
         return (
             selectors.decision_list(user)
             .prefetch_related(
-                Prefetch("pledges", queryset=permissions.visible_pledges(user).only("id"), to_attr="visible_pledges"),
+                Prefetch("pledges", queryset=Pledge.objects.visible_to(user).only("id"), to_attr="visible_pledges"),
                 "priorities",
             )
             .order_by("meeting__starts_at", "id")

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from coalition import permissions
 from coalition.api.serializers import (
     APISerializer,
     VersionSerializer,
@@ -42,7 +41,6 @@ def rate(**kwargs):
 
 def meeting_field(**kwargs):
     return VisibleRecordField(
-        scope=lambda user: permissions.visible_by_coalition(user, Meeting.objects.all()),
         queryset=Meeting.objects.all(),
         allow_null=True,
         **kwargs,
@@ -50,14 +48,11 @@ def meeting_field(**kwargs):
 
 
 def pledge_field(**kwargs):
-    return VisibleRecordField(
-        scope=lambda user: permissions.visible_pledges(user), queryset=Pledge.objects.all(), **kwargs
-    )
+    return VisibleRecordField(queryset=Pledge.objects.all(), **kwargs)
 
 
 def priority_field(**kwargs):
     return VisibleRecordField(
-        scope=lambda user: permissions.visible_by_coalition(user, PriorityPurchase.objects.all()),
         queryset=PriorityPurchase.objects.all(),
         **kwargs,
     )

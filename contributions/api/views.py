@@ -267,4 +267,4 @@ class ExchangeRateViewSet(APIViewSet):
     filterset_class = ExchangeRateFilterSet
 
     def get_queryset(self):
-        return selectors.exchange_rate_list().order_by("-date", "currency")
+        return selectors.exchange_rate_list(self.request.user).order_by("-date", "currency")

@@ -10,7 +10,6 @@ from contributions.services.imports import (
     pledge_import_progress,
 )
 from contributions.services.pledges import (
-    EDITABLE_FIELDS,
     pledge_announce,
     pledge_confirm,
     pledge_create,
@@ -30,7 +29,6 @@ from contributions.services.priorities import (
 from contributions.services.rates import exchange_rates_import
 
 __all__ = [
-    "EDITABLE_FIELDS",
     "allocation_delete",
     "allocation_set",
     "decision_link",

@@ -10,7 +10,7 @@ from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from contributions.models import Disbursement, Pledge
 from contributions.rates import part_in_eur
-from contributions.services.pledges import _money, _total
+from contributions.services.pledges import OWN_MEMBER_ONLY, _money, _total
 
 S = Pledge.Status
 #: A pledge takes disbursements once confirmed, and until it is fulfilled.
@@ -71,7 +71,7 @@ def _validate_date(pledge, date):
 @transaction.atomic
 def disbursement_record(*, acting_user, pledge, amount, date, reference="", note=""):
     """Record money paid against a confirmed pledge; never more than what remains of it."""
-    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    permissions.ensure_can_edit(acting_user, pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(pledge)
     if pledge.status not in ACCEPTS_DISBURSEMENTS:
         raise ValidationError(
@@ -99,11 +99,10 @@ def disbursement_record(*, acting_user, pledge, amount, date, reference="", note
 @transaction.atomic
 def disbursement_update(*, acting_user, disbursement, version=None, **changes):
     """Correct a disbursement's amount, date, reference or note."""
-    allowed = {"amount", "date", "reference", "note"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - set(Disbursement.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    permissions.ensure_can_edit_pledge(acting_user, disbursement.pledge)
+    permissions.ensure_can_edit(acting_user, disbursement.pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(disbursement.pledge)
     disbursement = lock_current(disbursement, version)
     if "amount" in changes:
@@ -123,7 +122,7 @@ def disbursement_update(*, acting_user, disbursement, version=None, **changes):
 @transaction.atomic
 def disbursement_delete(*, acting_user, disbursement, version=None):
     """Remove a disbursement recorded by mistake; the pledge's status steps back as needed."""
-    permissions.ensure_can_edit_pledge(acting_user, disbursement.pledge)
+    permissions.ensure_can_edit(acting_user, disbursement.pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(disbursement.pledge)
     disbursement = lock_current(disbursement, version)
     delete_tracked(disbursement, acting_user=acting_user)

@@ -160,7 +160,7 @@ def _plan_update(values, row, pledge, acting_user):
                 % {"ref": pledge.external_ref, "id": pledge.pk, "member": pledge.member.code, "code": values["member"]},
             )
         ]
-    if not permissions.can_edit_pledge(acting_user, pledge):
+    if not permissions.can_edit(acting_user, pledge):
         return None, [problem(row, "member", _("You may only change pledges of your own member."))]
     changes = {name: values[name] for name in UPDATABLE if name in values and getattr(pledge, name) != values[name]}
     if "exchange_rate" in values and values["exchange_rate"] != pledge.exchange_rate:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
@@ -17,22 +18,10 @@ from contributions.signals import pledge_confirmed
 
 S = Pledge.Status
 
-#: Fields a pledge_update may change; status moves only through transitions.
-EDITABLE_FIELDS = (
-    "title",
-    "description",
-    "kind",
-    "channel",
-    "amount",
-    "currency",
-    "announced_on",
-    "confirmed_on",
-    "confirmed_at_meeting",
-    "source",
-    "external_ref",
-    "exchange_rate",
-    "exchange_rate_source",
-)
+#: Why a pledge (or a disbursement) of another member is refused.
+OWN_MEMBER_ONLY = _lazy("You may only change pledges of your own member.")
+#: What a status change writes: the status, who changed it and when, and the publication it may be.
+STATUS_FIELDS = {"status", "status_changed_at", "status_changed_by", "published_at"}
 #: Statuses a new pledge may start in (importing one confirmed at a past meeting is normal).
 INITIAL_STATUSES = (S.DRAFT, S.ANNOUNCED, S.CONFIRMED)
 #: The transitions a person makes; disbursing and fulfilled follow from disbursements.
@@ -102,8 +91,11 @@ def _apply_conversion(pledge, explicit_rate, explicit_source, rate_lookup=None):
 
 
 def _stamp_status(pledge, acting_user):
+    """Record who changed the status and when; the first public status publishes the pledge, once."""
     pledge.status_changed_at = timezone.now()
     pledge.status_changed_by = acting_user if acting_user and acting_user.is_authenticated else None
+    if pledge.published_at is None and pledge.status in Pledge.COUNTED:
+        pledge.published_at = pledge.status_changed_at
 
 
 def _on_confirmed(pledge, acting_user):
@@ -233,10 +225,10 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
 
     ``version`` is the version the user read: a stale one raises ConflictError.
     """
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    unknown = set(changes) - set(Pledge.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
-    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    permissions.ensure_can_edit(acting_user, pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(pledge, version)
     if pledge.status == S.WITHDRAWN:
         raise ValidationError(_("A withdrawn pledge cannot be changed."))
@@ -295,7 +287,7 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
         pledge.status = S.FULFILLED
     if pledge.status != previous_status:
         _stamp_status(pledge, acting_user)
-        changed |= {"status", "status_changed_at", "status_changed_by"}
+        changed |= STATUS_FIELDS
     _check_meeting(pledge)
     save_tracked(pledge, acting_user=acting_user, update_fields=changed)
     return pledge
@@ -304,7 +296,7 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
 @transaction.atomic
 def pledge_transition(*, acting_user, pledge, to_status, version=None, on_date=None, meeting=None):
     """Move a pledge along its lifecycle: announce, confirm (optionally at a meeting) or withdraw."""
-    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    permissions.ensure_can_edit(acting_user, pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(pledge, version)
     if to_status not in MANUAL_TRANSITIONS.get(pledge.status, set()):
         if to_status in (S.DISBURSING, S.FULFILLED):
@@ -312,7 +304,7 @@ def pledge_transition(*, acting_user, pledge, to_status, version=None, on_date=N
         else:
             message = _("A %(current)s pledge cannot become %(status)s.")
         raise ValidationError({"status": message % {"status": to_status, "current": pledge.status}})
-    fields = {"status", "status_changed_at", "status_changed_by"}
+    fields = set(STATUS_FIELDS)
     if to_status == S.CONFIRMED:
         if meeting is not None:
             if meeting.coalition_id != pledge.coalition_id:
@@ -354,7 +346,7 @@ def pledge_withdraw(*, acting_user, pledge, version=None):
 @transaction.atomic
 def pledge_delete(*, acting_user, pledge, version=None):
     """Delete a pledge entered by mistake: only one nothing has been disbursed against."""
-    permissions.ensure_can_edit_pledge(acting_user, pledge)
+    permissions.ensure_can_edit(acting_user, pledge, OWN_MEMBER_ONLY)
     pledge = lock_current(pledge, version)
     if pledge.disbursed_amount > 0 or pledge.disbursements.exists():
         raise ValidationError(_("Money has been disbursed against this pledge: withdraw it instead of deleting it."))

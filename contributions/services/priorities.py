@@ -20,7 +20,6 @@ TRANSITIONS = {
     P.DELIVERED: set(),
     P.DROPPED: set(),
 }
-EDITABLE_FIELDS = ("title", "description", "category", "estimated_cost_eur", "target_date", "approved_at_meeting")
 #: Ranks are moved out of the way by this offset while a coalition's priorities are renumbered.
 _RERANK_OFFSET = 1_000_000
 
@@ -74,7 +73,7 @@ def priority_create(
 @transaction.atomic
 def priority_update(*, acting_user, priority, version=None, **changes):
     """Change a priority's description, cost, category, target date or approving meeting."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    unknown = set(changes) - set(PriorityPurchase.editable_fields)
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in sorted(unknown)})
     permissions.ensure_can_manage(acting_user, priority.coalition_id)

@@ -262,8 +262,9 @@ def exchange_rates_import(*, acting_user=None, file=None, lines=None, since=None
     Idempotent: a rate already stored with the same value is left alone, a changed one is updated.
     Raises ValidationError (nothing written) when any line is malformed.
     """
-    a = permissions.actor(acting_user)
-    permissions.ensure(a.has(permissions.SECRETARIAT), _("Only the secretariat may import exchange rates."))
+    permissions.ensure(
+        permissions.can_manage_any_coalition(acting_user), _("Only the secretariat may import exchange rates.")
+    )
     started = time.perf_counter()
     if lines is not None and file is not None:
         raise ValueError("Pass file or lines, not both.")

@@ -20,7 +20,7 @@ from meetings import services as meeting_services
 def decision_create(request, pk):
     """The decision's text and kind, and the pledges and priorities of the coalition it concerns."""
     user = request.user
-    meeting = permissions.record_for_manage(user, meeting_selectors.meeting_list(user), pk)
+    meeting = permissions.get_editable(meeting_selectors.meeting_list(user), user, pk=pk)
     form = DecisionForm(request.POST or None, meeting=meeting, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

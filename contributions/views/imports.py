@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -24,15 +23,9 @@ def _ensure_importer(user):
     )
 
 
-def _own_import(user, pk):
-    """An import the user uploaded (imports hold unpublished figures); 404 otherwise."""
-    queryset = PledgeImport.objects.select_related("coalition")
-    if not permissions.actor(user).is_superuser:
-        queryset = queryset.filter(created_by=user)
-    try:
-        return queryset.get(pk=pk)
-    except PledgeImport.DoesNotExist as exc:
-        raise Http404(_("No such import.")) from exc
+def _import(user, pk):
+    """An import the user may read (its uploader, the coalition's secretariat); 404 otherwise."""
+    return permissions.get_visible(PledgeImport.objects.select_related("coalition"), user, pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,7 +42,8 @@ def import_upload(request):
             add_service_error(form, exc)
         else:
             return redirect("pledges:import_preview", pk=pledge_import.pk)
-    recent = PledgeImport.objects.filter(created_by=request.user).select_related("coalition")[:10]
+    recent = PledgeImport.objects.visible_to(request.user).filter(created_by=request.user).select_related("coalition")
+    recent = recent[:10]
     context = {"form": form, "recent": recent, "columns": COLUMNS, "required": REQUIRED_COLUMNS}
     return render(request, "contributions/import_upload.html", context)
 
@@ -58,7 +52,7 @@ def import_upload(request):
 def import_preview(request, pk):
     """The preview (rows, actions, errors) with the confirm button; then the progress and the outcome."""
     _ensure_importer(request.user)
-    pledge_import = _own_import(request.user, pk)
+    pledge_import = _import(request.user, pk)
     if request.method == "POST":
         try:
             services.pledge_import_confirm(pledge_import=pledge_import, acting_user=request.user)

@@ -16,6 +16,7 @@ from coalition import permissions
 from coalition.errors import ConflictError
 from coalition.exports import csv_response, xlsx_response
 from coalition.history import history_entries
+from coalition.models import Coalition
 from coalition.webforms import add_service_error
 from contributions import selectors, services
 from contributions.filtersets import PledgeFilterSet
@@ -41,10 +42,6 @@ TRANSITION_LABELS = {
 }
 
 
-def _ensure_reader(user):
-    permissions.ensure(permissions.can_read_any_coalition(user), _("You do not work in any coalition."))
-
-
 def _filterset(request):
     """The shared PledgeFilterSet over the pledges the user may see, its form dressed for the page."""
     filterset = PledgeFilterSet(request.GET or None, queryset=selectors.pledge_list(request.user))
@@ -53,7 +50,7 @@ def _filterset(request):
         form.fields.pop(name, None)
     form.fields["status"].widget = CheckboxSelectMultiple(choices=form.fields["status"].choices)
     coalitions = [("", _("All"))] + [
-        (c.slug, c.name) for c in permissions.visible_coalitions(request.user).only("slug", "name")
+        (c.slug, c.name) for c in Coalition.objects.visible_to(request.user).only("slug", "name")
     ]
     form.fields["coalition"].widget = Select(choices=coalitions)
     form.fields["coalition"].label = _("Coalition")
@@ -70,7 +67,7 @@ def _filterset(request):
 @require_GET
 def pledge_list(request):
     """The pledges the user may see, filtered with the API's filters, sorted and paged."""
-    _ensure_reader(request.user)
+    permissions.ensure_can_use_portal(request.user)
     filterset = _filterset(request)
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -139,7 +136,7 @@ def _export_rows(queryset):
 @require_GET
 def pledge_export(request, fmt):
     """Every pledge the list's filters select (all pages), as CSV or XLSX."""
-    _ensure_reader(request.user)
+    permissions.ensure_can_use_portal(request.user)
     queryset = _filterset(request).qs
     if fmt == "csv":
         return csv_response("pledges", EXPORT_HEADER, _export_rows(queryset))
@@ -167,9 +164,11 @@ def pledge_create(request):
     return render(request, "contributions/pledge_form.html", {"form": form, "pledge": None})
 
 
-def _history(pledge):
+def _history(user, pledge):
     """The pledge's history with its disbursements' and allocations' (three queries, and one for the
-    users they name), newest first; the records the page has loaded label themselves."""
+    users they name), newest first, as far as ``user`` may read it (rows from before the pledge was
+    published only for those who could read the draft); the records the page has loaded label
+    themselves."""
     labels = {}
     known = [
         pledge,
@@ -180,16 +179,20 @@ def _history(pledge):
     ]
     entries = [
         *history_entries(
-            Pledge.history.filter(id=pledge.pk), Pledge, label=lambda row: _("Pledge"), known=known, labels=labels
+            Pledge.history.filter(id=pledge.pk).visible_to(user),
+            Pledge,
+            label=lambda row: _("Pledge"),
+            known=known,
+            labels=labels,
         ),
         *history_entries(
-            Disbursement.history.filter(pledge_id=pledge.pk),
+            Disbursement.history.filter(pledge_id=pledge.pk).visible_to(user),
             Disbursement,
             label=lambda row: _("Disbursement of %(date)s") % {"date": row.date.isoformat()},
             labels=labels,
         ),
         *history_entries(
-            Allocation.history.filter(pledge_id=pledge.pk),
+            Allocation.history.filter(pledge_id=pledge.pk).visible_to(user),
             Allocation,
             label=lambda row: _("Allocation to priority #%(id)s") % {"id": row.priority_id},
             labels=labels,
@@ -201,8 +204,8 @@ def _history(pledge):
 
 def _render_detail(request, pledge, *, disbursement_form=None, allocation_form=None, transition_form=None, status=200):
     user = request.user
-    can_edit = permissions.can_edit_pledge(user, pledge)
-    can_manage = permissions.can_manage_coalition(user, pledge.coalition_id)
+    can_edit = permissions.can_edit(user, pledge)
+    can_manage = permissions.can_manage(user, pledge.coalition_id)
     transitions = (
         [
             (s, TRANSITION_LABELS[s])
@@ -219,7 +222,7 @@ def _render_detail(request, pledge, *, disbursement_form=None, allocation_form=N
         "disbursements": list(pledge.disbursements.all()),
         "allocations": list(pledge.allocations.all()),
         "decisions": list(pledge.decisions.all()),
-        "history": _history(pledge) if permissions.can_read_internal(user, pledge.coalition_id) else None,
+        "history": _history(user, pledge) if permissions.can_read_internal(user, pledge.coalition_id) else None,
         "can_edit": can_edit and pledge.status != S.WITHDRAWN,
         "can_delete": can_edit and pledge.disbursed_amount == 0,
         "transitions": transitions,
@@ -242,7 +245,7 @@ def pledge_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def pledge_edit(request, pk):
     """Change a pledge. A stale version (someone saved in between) keeps the user's input and says so."""
-    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    pledge = permissions.get_editable(selectors.pledge_list(request.user), request.user, pk=pk)
     if pledge.status == S.WITHDRAWN:
         messages.error(request, _("A withdrawn pledge cannot be changed."))
         return redirect("pledges:detail", pk=pledge.pk)
@@ -275,7 +278,7 @@ def pledge_edit(request, pk):
 @require_POST
 def pledge_transition(request, pk):
     """Announce, confirm (optionally at a meeting) or withdraw a pledge."""
-    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    pledge = permissions.get_editable(selectors.pledge_list(request.user), request.user, pk=pk)
     form = TransitionForm(request.POST, pledge=pledge)
     if not form.is_valid():
         return _render_detail(request, pledge, transition_form=form, status=400)
@@ -303,7 +306,7 @@ def pledge_transition(request, pk):
 @require_POST
 def pledge_delete(request, pk):
     """Delete a pledge entered by mistake (nothing disbursed against it)."""
-    pledge = permissions.pledge_for_edit(request.user, pk, selectors.pledge_list(request.user))
+    pledge = permissions.get_editable(selectors.pledge_list(request.user), request.user, pk=pk)
     try:
         services.pledge_delete(acting_user=request.user, pledge=pledge, version=request.POST.get("version") or None)
     except ConflictError as exc:
@@ -320,7 +323,7 @@ def pledge_delete(request, pk):
 def disbursement_create(request, pk):
     """Record money paid against a pledge (its member's editors and the secretariat)."""
     pledge = selectors.pledge_detail(request.user, pk)
-    permissions.ensure_can_edit_pledge(request.user, pledge)
+    permissions.ensure_can_edit(request.user, pledge)
     form = DisbursementForm(request.POST, pledge=pledge)
     if form.is_valid():
         try:

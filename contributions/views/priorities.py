@@ -16,6 +16,7 @@ from coalition import permissions
 from coalition.errors import ConflictError
 from coalition.exports import csv_response, xlsx_response
 from coalition.history import history_entries
+from coalition.models import Coalition
 from coalition.webforms import add_service_error
 from contributions import selectors, services
 from contributions.filtersets import PriorityFilterSet
@@ -39,10 +40,6 @@ TRANSITION_LABELS = {
 }
 
 
-def _ensure_portal_reader(user):
-    permissions.ensure(permissions.can_read_any_coalition(user), _("You do not work in any coalition."))
-
-
 def _percent(allocated, estimated):
     return selectors.coverage(allocated, estimated) * 100
 
@@ -55,10 +52,10 @@ def _filtered(request):
 @require_GET
 def priority_list(request):
     """The user's coalitions' priorities, ranked, each with a coverage bar and its unfunded gap."""
-    _ensure_portal_reader(request.user)
+    permissions.ensure_can_use_portal(request.user)
     filterset, queryset = _filtered(request)
     rows = list(queryset)
-    managed = set(permissions.managed_coalitions(request.user).values_list("pk", flat=True))
+    managed = set(Coalition.objects.editable_by(request.user).values_list("pk", flat=True))
     last_rank = {}
     if managed:
         last_rank = dict(
@@ -127,7 +124,7 @@ def _export_rows(queryset):
 @require_GET
 def priority_export(request, fmt):
     """What the list shows (same filters), as CSV or XLSX."""
-    _ensure_portal_reader(request.user)
+    permissions.ensure_can_use_portal(request.user)
     _filterset, queryset = _filtered(request)
     if fmt == "xlsx":
         return xlsx_response("priorities", EXPORT_HEADER, _export_rows(queryset), sheet_title=_("Priorities"))
@@ -138,13 +135,14 @@ def priority_export(request, fmt):
 def priority_detail(request, pk):
     """One priority: coverage, its allocations (of pledges the user may see), decisions and history."""
     user = request.user
-    priority = permissions.record_for_view(user, selectors.priority_list(user), pk)
+    priority = permissions.get_visible(selectors.priority_list(user), user, pk=pk)
     allocations = list(
-        Allocation.objects.filter(priority=priority, pledge__in=permissions.visible_pledges(user).values("pk"))
+        Allocation.objects.visible_to(user)
+        .filter(priority=priority)
         .select_related("pledge__member")
         .order_by("-amount_eur", "pk")
     )
-    can_manage = permissions.can_manage_coalition(user, priority.coalition_id)
+    can_manage = permissions.can_manage(user, priority.coalition_id)
     internal = permissions.can_read_internal(user, priority.coalition_id)
     context = {
         "priority": priority,
@@ -161,9 +159,11 @@ def priority_detail(request, pk):
         # What the page shows labels itself in the history (pledges only those the user may see).
         known = [priority, priority.coalition, priority.approved_at_meeting, *(a.pledge for a in allocations)]
         labels = {}
-        context["history"] = history_entries(priority.history.all(), PriorityPurchase, known=known, labels=labels)
+        context["history"] = history_entries(
+            priority.history.visible_to(user), PriorityPurchase, known=known, labels=labels
+        )
         context["allocation_history"] = history_entries(
-            Allocation.history.filter(priority_id=priority.pk),
+            Allocation.history.filter(priority_id=priority.pk).visible_to(user),
             Allocation,
             label=lambda row: _("allocation of pledge #%(pledge)s") % {"pledge": row.pledge_id},
             known=known,
@@ -212,7 +212,7 @@ def priority_create(request):
 def priority_edit(request, pk):
     """Change a priority's details (secretariat); a stale version is refused and the input kept."""
     user = request.user
-    priority = permissions.record_for_manage(user, PriorityPurchase.objects.select_related("coalition"), pk)
+    priority = permissions.get_editable(PriorityPurchase.objects.select_related("coalition"), user, pk=pk)
     if request.method == "POST":
         form = PriorityEditForm(request.POST, user=user, priority=priority)
         if form.is_valid():
@@ -234,7 +234,7 @@ def priority_edit(request, pk):
 def priority_transition(request, pk):
     """Move a priority along procurement, or drop it (secretariat)."""
     user = request.user
-    priority = permissions.record_for_manage(user, PriorityPurchase.objects.all(), pk)
+    priority = permissions.get_editable(PriorityPurchase.objects.all(), user, pk=pk)
     form = PriorityTransitionForm(request.POST, user=user, priority=priority)
     if not form.is_valid():
         messages.error(request, _("The change could not be made: %(errors)s") % {"errors": _form_errors(form)})
@@ -261,7 +261,7 @@ def priority_transition(request, pk):
 def priority_move(request, pk):
     """Swap an active priority with its neighbour above or below (secretariat)."""
     user = request.user
-    priority = permissions.record_for_manage(user, PriorityPurchase.objects.select_related("coalition"), pk)
+    priority = permissions.get_editable(PriorityPurchase.objects.select_related("coalition"), user, pk=pk)
     form = PriorityMoveForm(request.POST)
     if not form.is_valid() or priority.status not in PriorityPurchase.ACTIVE:
         messages.error(request, _("Only an active priority can be moved."))

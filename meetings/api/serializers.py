@@ -26,7 +26,6 @@ COALITION_OF_MEETING = (
 
 def meeting_field(**kwargs):
     return VisibleRecordField(
-        scope=lambda user: permissions.visible_by_coalition(user, Meeting.objects.all()),
         queryset=Meeting.objects.all(),
         **kwargs,
     )

@@ -1,6 +1,5 @@
 """``/api/v1/summary/?coalition=SLUG``: the dashboard's figures, from the dashboard's own selector."""
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -58,9 +57,7 @@ class SummaryView(ConditionalGetMixin, APIView):
         slug = request.query_params.get("coalition", "").strip()
         if not slug:
             raise ValidationError({"coalition": [_("This parameter is required: ?coalition=SLUG.")]})
-        coalition = permissions.record_for_view(request.user, Coalition.objects.all(), slug, field="pk", lookup="slug")
-        if not permissions.can_read_coalition(request.user, coalition):
-            raise Http404(_("No such coalition."))
+        coalition = permissions.get_visible(Coalition.objects.all(), request.user, slug=slug)
         # The dashboard's own filter form, so the two read the same parameters the same way.
         form = DashboardFilterForm(request.query_params)
         if not form.is_valid():

@@ -25,8 +25,6 @@ class TestCoalitions(ResourceTests, UpdateTests):
     model = Coalition
     versioned = False
     history = False
-    writers = ("secretariat",)
-    forbidden_writers = ("editor_a", "editor_b", "steering", "partner")
     csv_columns = ("slug", "name", "target_eur")
 
     @pytest.fixture

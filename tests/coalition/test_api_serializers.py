@@ -130,11 +130,11 @@ def test_meeting(world):
 def test_decision(world):
     from django.db.models import Prefetch
 
-    from coalition import permissions
+    from contributions.models import Pledge
 
     decision = (
         meeting_selectors.decision_list(world)
-        .prefetch_related(Prefetch("pledges", permissions.visible_pledges(world), to_attr="visible_pledges"))
+        .prefetch_related(Prefetch("pledges", Pledge.objects.visible_to(world), to_attr="visible_pledges"))
         .get()
     )
     assert check(DecisionSerializer, decision, world) >= 4

@@ -1,4 +1,5 @@
-"""grant_role and create_api_key: the commands that make the first users and the partners' keys."""
+"""grant_role, revoke_role and create_api_key: the commands that give people their seats and partners
+their keys."""
 
 import io
 
@@ -7,7 +8,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from coalition.api.authentication import APIKeyAuthentication, hash_key
-from coalition.models import APIKey, Profile
+from coalition.models import APIKey
 from tests import factories
 
 User = get_user_model()
@@ -19,7 +20,7 @@ def run(*args):
     return out.getvalue()
 
 
-def test_grant_role_creates_the_user_with_role_member_coalitions_and_password(coalition, other_coalition, member_a):
+def test_grant_role_creates_the_user_with_a_seat_password_and_email(coalition, member_a):
     output = run(
         "grant_role",
         "kadri",
@@ -28,8 +29,6 @@ def test_grant_role_creates_the_user_with_role_member_coalitions_and_password(co
         "ee",
         "--coalition",
         coalition.slug,
-        "--coalition",
-        other_coalition.slug,
         "--password",
         factories.PASSWORD,
         "--email",
@@ -38,27 +37,45 @@ def test_grant_role_creates_the_user_with_role_member_coalitions_and_password(co
 
     user = User.objects.get(username="kadri")
     assert user.email == "kadri@example.org"
-    assert list(user.groups.values_list("name", flat=True)) == ["member-editor"]
-    profile = Profile.objects.get(user=user)
-    assert profile.member == member_a
-    assert set(profile.coalitions.all()) == {coalition, other_coalition}
+    assert list(user.seats.values_list("coalition__slug", "role", "member__code")) == [
+        ("test-coalition", "member-editor", "EE")
+    ]
     assert authenticate(username="kadri", password=factories.PASSWORD) == user
     assert "Created user kadri: password set." in output
-    assert "granted role: member-editor" in output
-    assert "member: Estonia (EE)" in output
-    assert "coalitions: other-coalition, test-coalition" in output
+    assert "  test-coalition: member-editor for EE (new seat)" in output
+    assert "seats now: test-coalition: member-editor for EE" in output
 
 
-def test_grant_role_on_an_existing_user_adds_to_what_they_have(coalition, other_coalition):
-    run("grant_role", "sofia", "steering", "--coalition", coalition.slug, "--password", factories.PASSWORD)
+def test_a_role_is_held_per_coalition(coalition, other_coalition):
+    """The secretariat of one coalition may only sit on another's steering group."""
+    run("grant_role", "sec-mix", "secretariat", "--coalition", coalition.slug, "--password", factories.PASSWORD)
 
-    output = run("grant_role", "sofia", "partner", "--coalition", other_coalition.slug)
+    output = run("grant_role", "sec-mix", "steering", "--coalition", other_coalition.slug)
 
-    assert User.objects.filter(username="sofia").count() == 1
-    assert "Updated existing user sofia: password unchanged." in output
-    assert "roles now: partner, steering" in output
-    assert "coalitions: other-coalition, test-coalition" in output
-    assert authenticate(username="sofia", password=factories.PASSWORD) is not None
+    user = User.objects.get(username="sec-mix")
+    assert dict(user.seats.values_list("coalition__slug", "role")) == {
+        "test-coalition": "secretariat",
+        "other-coalition": "steering",
+    }
+    assert "Updated existing user sec-mix: password unchanged." in output
+    assert "seats now: other-coalition: steering; test-coalition: secretariat" in output
+    assert authenticate(username="sec-mix", password=factories.PASSWORD) is not None
+
+
+def test_grant_role_again_changes_the_role_in_that_coalition(coalition):
+    run("grant_role", "sofia", "partner", "--coalition", coalition.slug)
+
+    output = run("grant_role", "sofia", "steering", "--coalition", coalition.slug)
+
+    assert list(User.objects.get(username="sofia").seats.values_list("role", flat=True)) == ["steering"]
+    assert "  test-coalition: steering (was partner)" in output
+
+
+def test_grant_role_repeats_the_coalition_option(coalition, other_coalition):
+    output = run("grant_role", "two", "partner", "--coalition", coalition.slug, "--coalition", other_coalition.slug)
+
+    assert User.objects.get(username="two").seats.filter(role="partner").count() == 2
+    assert "seats now: other-coalition: partner; test-coalition: partner" in output
 
 
 def test_grant_role_without_password_leaves_a_new_user_unable_to_sign_in(coalition):
@@ -68,15 +85,27 @@ def test_grant_role_without_password_leaves_a_new_user_unable_to_sign_in(coaliti
     assert "no password" in output
 
 
+def test_grant_role_checks_the_password_with_the_validators(coalition):
+    with pytest.raises(CommandError, match="too short"):
+        call_command("grant_role", "weak", "partner", "--coalition", coalition.slug, "--password", "1")
+    assert not User.objects.filter(username="weak").exists()
+
+
 def test_grant_role_refuses_an_unknown_role(db):
     with pytest.raises(CommandError, match=r"Unknown role 'admin': use one of secretariat, member-editor"):
         call_command("grant_role", "x", "admin")
     assert not User.objects.filter(username="x").exists()
 
 
-def test_grant_role_refuses_an_unknown_member(member_a):
+def test_grant_role_needs_a_coalition(db):
+    with pytest.raises(CommandError, match="A role is held in a coalition"):
+        call_command("grant_role", "x", "steering")
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_grant_role_refuses_an_unknown_member(member_a, coalition):
     with pytest.raises(CommandError, match=r"No member with code 'ZZ' \(known: EE\)"):
-        call_command("grant_role", "x", "member-editor", "--member", "ZZ")
+        call_command("grant_role", "x", "member-editor", "--member", "ZZ", "--coalition", coalition.slug)
     assert not User.objects.filter(username="x").exists()
 
 
@@ -87,9 +116,48 @@ def test_grant_role_refuses_an_unknown_coalition(coalition):
 
 
 def test_grant_role_refuses_a_member_editor_without_member(coalition):
-    with pytest.raises(CommandError, match="needs a member"):
+    with pytest.raises(CommandError, match="needs the member"):
         call_command("grant_role", "x", "member-editor", "--coalition", coalition.slug)
     assert not User.objects.filter(username="x").exists()
+
+
+def test_grant_role_refuses_a_member_that_does_not_sit_in_the_coalition(coalition, other_coalition, member_a):
+    with pytest.raises(CommandError, match=r"Estonia \(EE\) is not a member of Other Coalition"):
+        call_command("grant_role", "x", "member-editor", "--member", "EE", "--coalition", other_coalition.slug)
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_revoke_role_takes_the_seat_in_one_coalition_away(coalition, other_coalition):
+    run("grant_role", "sec-mix", "secretariat", "--coalition", coalition.slug)
+    run("grant_role", "sec-mix", "steering", "--coalition", other_coalition.slug)
+
+    output = run("revoke_role", "sec-mix", "--coalition", other_coalition.slug)
+
+    assert dict(User.objects.get(username="sec-mix").seats.values_list("coalition__slug", "role")) == {
+        "test-coalition": "secretariat"
+    }
+    assert "sec-mix is no longer steering in other-coalition." in output
+    assert "seats now: test-coalition: secretariat" in output
+
+
+def test_revoke_role_without_a_seat_says_there_was_nothing_to_do(coalition):
+    run("grant_role", "solo", "partner", "--coalition", coalition.slug)
+    run("revoke_role", "solo", "--coalition", coalition.slug)
+
+    output = run("revoke_role", "solo", "--coalition", coalition.slug)
+
+    assert "solo had no seat in test-coalition: nothing to do." in output
+    assert "seats now: none" in output
+
+
+def test_revoke_role_refuses_an_unknown_user_or_coalition(coalition):
+    with pytest.raises(CommandError, match="No user 'ghost'"):
+        call_command("revoke_role", "ghost", "--coalition", coalition.slug)
+    run("grant_role", "solo", "partner", "--coalition", coalition.slug)
+    with pytest.raises(CommandError, match="No coalition with slug 'nope'"):
+        call_command("revoke_role", "solo", "--coalition", "nope")
+    with pytest.raises(CommandError, match="Give --coalition"):
+        call_command("revoke_role", "solo")
 
 
 def test_create_api_key_prints_the_key_once_as_its_last_line(partner):

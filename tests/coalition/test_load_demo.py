@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
-from coalition import permissions
 from coalition.models import Coalition, Member, Membership
 from contributions.models import Pledge, PriorityPurchase
 from demo.data import DEMO_PASSWORD, USERS
@@ -136,7 +135,7 @@ def test_draft_is_seen_only_by_its_members_editor_and_the_secretariat(demo):
     draft = Pledge.objects.get(coalition=demo, status=Pledge.Status.DRAFT)
     users = {u.username: u for u in get_user_model().objects.all()}
     for username, sees in [("editor-ee", True), ("secretariat", True), ("editor-lu", False), ("steering", False)]:
-        assert permissions.visible_pledges(users[username]).filter(pk=draft.pk).exists() is sees, username
+        assert Pledge.objects.visible_to(users[username]).filter(pk=draft.pk).exists() is sees, username
 
 
 def test_nato_and_eu_are_organisation_members(demo):

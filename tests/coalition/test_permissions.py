@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from coalition import permissions
 from coalition import services as coalition_services
+from coalition.models import Coalition, Member
 from contributions import services as pledge_services
 from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 from meetings import services as meeting_services
@@ -278,22 +279,23 @@ VISIBLE = {
 @pytest.mark.parametrize("role", ROLES)
 def test_visible_pledges(request, pledges, role):
     user = request.getfixturevalue(role)
-    names = {pk: name for name, pk in ((name, pledge.pk) for name, pledge in pledges.items())}
-    seen = {names[pk] for pk in permissions.visible_pledges(user).values_list("pk", flat=True)}
+    names = {pledge.pk: name for name, pledge in pledges.items()}
+    seen = {names[pk] for pk in Pledge.objects.visible_to(user).values_list("pk", flat=True)}
     assert seen == VISIBLE[role]
     for name, pledge in pledges.items():
-        assert permissions.can_see_pledge(user, pledge) == (name in VISIBLE[role]), name
+        assert permissions.can_view(user, pledge) == (name in VISIBLE[role]), name
 
 
-def test_visible_pledges_narrows_a_given_queryset(pledges, editor_a):
+def test_visible_to_narrows_a_given_queryset(pledges, editor_a):
     queryset = Pledge.objects.filter(member__code="EE")
-    assert set(permissions.visible_pledges(editor_a, queryset)) == {pledges["draft_a"], pledges["announced_a"]}
+    assert set(queryset.visible_to(editor_a)) == {pledges["draft_a"], pledges["announced_a"]}
 
 
 def test_anonymous_sees_nothing(pledges):
     from django.contrib.auth.models import AnonymousUser
 
-    assert not permissions.visible_pledges(AnonymousUser()).exists()
+    assert not Pledge.objects.visible_to(AnonymousUser()).exists()
+    assert not permissions.can_view(AnonymousUser(), pledges["announced_a"])
 
 
 @pytest.mark.parametrize(
@@ -307,58 +309,60 @@ def test_anonymous_sees_nothing(pledges):
         ("secretariat", "other"),
     ],
 )
-def test_pledge_for_view_hides_what_the_user_may_not_see(request, pledges, role, pledge):
+def test_get_visible_hides_what_the_user_may_not_see(request, pledges, role, pledge):
     with pytest.raises(Http404):
-        permissions.pledge_for_view(request.getfixturevalue(role), pledges[pledge].pk)
+        permissions.get_visible(Pledge.objects.all(), request.getfixturevalue(role), pk=pledges[pledge].pk)
 
 
 @pytest.mark.parametrize("pk", ["abc", None, "", 999999])
-def test_pledge_for_view_with_a_bad_id_is_404(secretariat, pk):
+def test_get_visible_with_a_bad_id_is_404(secretariat, pk):
     with pytest.raises(Http404):
-        permissions.pledge_for_view(secretariat, pk)
+        permissions.get_visible(Pledge.objects.all(), secretariat, pk=pk)
 
 
 @pytest.mark.parametrize(
     ("role", "pledge"),
     [("editor_a", "draft_a"), ("editor_a", "confirmed_b"), ("steering", "announced_a"), ("partner", "confirmed_b")],
 )
-def test_pledge_for_view_returns_visible_pledges(request, pledges, role, pledge):
-    assert permissions.pledge_for_view(request.getfixturevalue(role), str(pledges[pledge].pk)) == pledges[pledge]
+def test_get_visible_returns_visible_pledges(request, pledges, role, pledge):
+    found = permissions.get_visible(Pledge.objects.all(), request.getfixturevalue(role), pk=str(pledges[pledge].pk))
+    assert found == pledges[pledge]
 
 
 @pytest.mark.parametrize(
     ("role", "pledge"),
     [("editor_b", "announced_a"), ("editor_a", "confirmed_b"), ("steering", "announced_a"), ("partner", "confirmed_b")],
 )
-def test_pledge_for_edit_refuses_a_visible_pledge_of_another_member(request, pledges, role, pledge):
+def test_get_editable_refuses_a_visible_pledge_of_another_member(request, pledges, role, pledge):
     with pytest.raises(PermissionDenied):
-        permissions.pledge_for_edit(request.getfixturevalue(role), pledges[pledge].pk)
+        permissions.get_editable(Pledge.objects.all(), request.getfixturevalue(role), pk=pledges[pledge].pk)
 
 
 @pytest.mark.parametrize(
     ("role", "pledge"),
     [("editor_a", "announced_a"), ("editor_a", "draft_a"), ("secretariat", "confirmed_b"), ("admin_user", "other")],
 )
-def test_pledge_for_edit_returns_editable_pledges(request, pledges, role, pledge):
-    assert permissions.pledge_for_edit(request.getfixturevalue(role), pledges[pledge].pk) == pledges[pledge]
+def test_get_editable_returns_editable_pledges(request, pledges, role, pledge):
+    user = request.getfixturevalue(role)
+    assert permissions.get_editable(Pledge.objects.all(), user, pk=pledges[pledge].pk) == pledges[pledge]
+    assert pledges[pledge] in Pledge.objects.editable_by(user)
 
 
-def test_pledge_for_edit_of_a_hidden_draft_is_404_not_403(pledges, editor_b):
+def test_get_editable_of_a_hidden_draft_is_404_not_403(pledges, editor_b):
     with pytest.raises(Http404):
-        permissions.pledge_for_edit(editor_b, pledges["draft_a"].pk)
+        permissions.get_editable(Pledge.objects.all(), editor_b, pk=pledges["draft_a"].pk)
 
 
-def test_roles_without_a_coalition_see_nothing(pledges, member_a):
-    stray = factories.persona("stray", "member-editor", member=member_a)
-    assert not permissions.visible_pledges(stray).exists()
-    assert not permissions.can_write_pledge_for(stray, pledges["draft_a"].coalition, member_a)
+def test_a_user_without_a_seat_sees_nothing(pledges, outsider):
+    assert not Pledge.objects.visible_to(outsider).exists()
+    assert not permissions.can_use_portal(outsider)
+    with pytest.raises(PermissionDenied, match="do not have a seat in any coalition"):
+        permissions.ensure_can_use_portal(outsider)
 
 
-def test_changed_roles_take_effect_after_forget(coalition, steering, member_a):
+def test_changed_seats_take_effect_after_forget(coalition, steering, member_a):
     assert not permissions.can_write_pledge_for(steering, coalition, member_a)
-    coalition_services.role_grant(username="steering", role="secretariat", coalitions=[coalition])
-    # The service forgets the cached Actor on its own user object; this one was loaded earlier.
-    permissions.forget(steering)
+    factories.seat(steering, coalition, "secretariat")
     assert permissions.can_write_pledge_for(steering, coalition, member_a)
 
 
@@ -378,4 +382,95 @@ def test_reading_internal_records_and_managing(request, coalition, role, interna
     user = request.getfixturevalue(role)
     assert permissions.can_read_internal(user, coalition) is internal
     assert permissions.can_see_delegates(user, coalition) is internal
-    assert permissions.can_manage_coalition(user, coalition) is manage
+    assert permissions.can_manage(user, coalition) is manage
+
+
+# --- Seats are per coalition ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def sec_mix(coalition, other_coalition):
+    """Secretariat of the test coalition, steering group of the other."""
+    user = factories.persona("sec-mix", "secretariat", coalitions=[coalition])
+    factories.seat(user, other_coalition, "steering")
+    return user
+
+
+def test_a_secretariat_in_one_coalition_is_only_what_its_seat_says_in_another(
+    sec_mix, pledges, coalition, other_coalition
+):
+    assert permissions.can_manage(sec_mix, coalition)
+    assert not permissions.can_manage(sec_mix, other_coalition)
+    assert permissions.can_read_internal(sec_mix, other_coalition)
+    assert set(Coalition.objects.editable_by(sec_mix)) == {coalition}
+    seen = set(Pledge.objects.visible_to(sec_mix))
+    assert pledges["draft_a"] in seen and pledges["other"] in seen
+    assert pledges["other_draft"] not in seen, "a steering seat reads no drafts"
+    with pytest.raises(PermissionDenied):
+        coalition_services.coalition_update(acting_user=sec_mix, coalition=other_coalition, description="Hijacked")
+
+
+def test_a_member_editor_speaks_for_one_member_per_coalition(coalition, other_coalition, member_a, member_b):
+    factories.MembershipFactory(member=member_b, coalition=other_coalition)
+    user = factories.persona("two-hats", "member-editor", member=member_a, coalitions=[coalition])
+    factories.seat(user, other_coalition, "member-editor", member=member_b)
+
+    assert permissions.can_write_pledge_for(user, coalition, member_a)
+    assert not permissions.can_write_pledge_for(user, coalition, member_b)
+    assert permissions.can_write_pledge_for(user, other_coalition, member_b)
+    assert not permissions.can_write_pledge_for(user, other_coalition, member_a)
+    assert permissions.fixed_pledge_member_id(user) is None, "two members: the form lets them choose"
+    assert set(permissions.pledge_members(user, Member.objects.all())) == {member_a, member_b}
+
+
+# --- Published is a fact -------------------------------------------------------------------------
+
+
+def test_a_draft_withdrawn_before_publication_stays_private(pledges, editor_a, editor_b, steering, partner):
+    draft = pledges["draft_a"]
+    pledge_services.pledge_withdraw(acting_user=editor_a, pledge=draft)
+    draft.refresh_from_db()
+
+    assert draft.status == "withdrawn" and draft.published_at is None
+    for reader in (editor_b, steering, partner):
+        assert not Pledge.objects.visible_to(reader).filter(pk=draft.pk).exists()
+        assert not permissions.can_view(reader, draft)
+    assert permissions.can_view(editor_a, draft)
+
+
+def test_announcing_publishes_once_and_a_later_withdrawal_keeps_it_public(pledges, editor_a, partner):
+    draft = pledges["draft_a"]
+    announced = pledge_services.pledge_announce(acting_user=editor_a, pledge=draft)
+    published_at = announced.published_at
+    assert published_at is not None
+    withdrawn = pledge_services.pledge_withdraw(acting_user=editor_a, pledge=announced)
+
+    assert withdrawn.published_at == published_at
+    assert permissions.can_view(partner, withdrawn)
+
+
+def test_history_before_publication_is_read_only_by_those_who_read_the_draft(
+    pledges, editor_a, editor_b, steering, secretariat, partner
+):
+    draft = pledges["draft_a"]
+    draft = pledge_services.pledge_update(acting_user=editor_a, pledge=draft, amount=Decimal("777.00"))
+    pledge_services.pledge_update(acting_user=editor_a, pledge=draft, amount=Decimal("1000.00"))
+    pledge_services.pledge_announce(acting_user=editor_a, pledge=draft)
+
+    rows = draft.history.all()
+    assert rows.count() == 4
+    for reader, count in ((editor_a, 4), (secretariat, 4), (editor_b, 1), (steering, 1), (partner, 0)):
+        visible = rows.visible_to(reader)
+        assert visible.count() == count, reader
+        if count == 1:
+            assert [(row.status, row.amount) for row in visible] == [("announced", Decimal("1000.00"))]
+
+
+def test_the_draft_era_title_does_not_reach_other_readers_history(pledges, editor_a, steering):
+    draft = pledges["draft_a"]
+    draft = pledge_services.pledge_update(acting_user=editor_a, pledge=draft, title="Draft-era title")
+    draft = pledge_services.pledge_update(acting_user=editor_a, pledge=draft, title="Public title")
+    pledge_services.pledge_announce(acting_user=editor_a, pledge=draft)
+
+    titles = set(draft.history.visible_to(steering).values_list("title", flat=True))
+    assert titles == {"Public title"}

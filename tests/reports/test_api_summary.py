@@ -11,7 +11,8 @@ from contributions import services
 from reports.api.serializers import jsonable
 from reports.selectors import coalition_summary
 from tests import factories
-from tests.api_mixins import ROLES, APITestBase
+from tests.api_mixins import APITestBase
+from tests.expectations import ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -204,9 +204,12 @@ def _bulk(coalition, members, count):
     from datetime import date, timedelta
     from decimal import Decimal
 
+    from django.utils import timezone
+
     from contributions.models import Pledge
 
     statuses = ("announced", "confirmed", "disbursing", "fulfilled", "withdrawn")
+    published = timezone.now()
     Pledge.objects.bulk_create(
         (
             Pledge(
@@ -224,6 +227,7 @@ def _bulk(coalition, members, count):
                 status=statuses[i % 5],
                 announced_on=date(2023, 1, 1) + timedelta(days=i % 700),
                 confirmed_on=date(2023, 1, 1) + timedelta(days=i % 700) if statuses[i % 5] != "announced" else None,
+                published_at=published,
             )
             for i in range(count)
         ),
@@ -253,7 +257,7 @@ def test_dashboard_runs_the_same_queries_for_10_and_10000_pledges(
     ten = _dashboard_queries(client, coalition)
     _bulk(coalition, [member_a, member_b], 9990)
     ten_thousand = _dashboard_queries(client, coalition)
-    assert ten == ten_thousand == 17
+    assert ten == ten_thousand == 15  # 17 before seats: one query for the roles instead of three
     counted = sum(1 for i in range(8) if i % 5 != 4) + sum(1 for i in range(9990) if i % 5 != 4)
     assert client.get(dashboard_url(coalition)).context["summary"].pledge_count == 2 + counted
 
