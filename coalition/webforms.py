@@ -38,3 +38,20 @@ def add_service_error(form, exc):
     messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
     for message in messages:
         form.add_error(None, message)
+
+
+def editable_fields_form(model, *, overrides=None, exclude=()):
+    """A Form class holding ``model.editable_fields`` (the list its update service accepts), each field
+    made from the model field (label, help text, choices, limits), so the form and the service read one
+    declaration. ``overrides[name]`` is a dict of keyword arguments for ``formfield()`` (a widget, a
+    help text) or a ready form field (a choice field with its own labels)."""
+    overrides = overrides or {}
+    attrs = {"__module__": model.__module__, "__doc__": f"The fields of a {model._meta.verbose_name} people edit."}
+    for name in model.editable_fields:
+        if name in exclude:
+            continue
+        override = overrides.get(name, {})
+        attrs[name] = (
+            override if isinstance(override, forms.Field) else model._meta.get_field(name).formfield(**override)
+        )
+    return type(f"{model.__name__}Fields", (forms.Form,), attrs)

@@ -23,7 +23,7 @@ from contributions.services.priorities import TRANSITIONS as PRIORITY_TRANSITION
 class DisbursementInline(ServiceInline):
     model = Disbursement
     form = VersionedServiceForm
-    fields = ("amount", "date", "reference", "note", "created_by", "loaded_version")
+    fields = (*Disbursement.editable_fields, "created_by", "loaded_version")
     readonly_fields = ("created_by",)
 
     def get_queryset(self, request):
@@ -61,7 +61,7 @@ class _AllocationInline(ServiceInline):
 
 
 class PledgeAllocationInline(_AllocationInline):
-    fields = ("priority", "amount_eur", "note", "loaded_version")
+    fields = ("priority", *Allocation.editable_fields, "loaded_version")
     autocomplete_fields = ("priority",)
     locked_on_change = ("priority",)
     verbose_name_plural = _("allocations to priorities")
@@ -74,7 +74,7 @@ class PledgeAllocationInline(_AllocationInline):
 
 
 class PriorityAllocationInline(_AllocationInline):
-    fields = ("pledge", "amount_eur", "note", "loaded_version")
+    fields = ("pledge", *Allocation.editable_fields, "loaded_version")
     autocomplete_fields = ("pledge",)
     locked_on_change = ("pledge",)
     verbose_name_plural = _("allocated pledges")
@@ -299,18 +299,8 @@ class DisbursementAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("pledge", "amount", "date", "reference", "note")
-        return (
-            "pledge",
-            "amount",
-            "date",
-            "reference",
-            "note",
-            "created_by",
-            "version",
-            "created_at",
-            "loaded_version",
-        )
+            return ("pledge", *Disbursement.editable_fields)
+        return ("pledge", *Disbursement.editable_fields, "created_by", "version", "created_at", "loaded_version")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("pledge", "created_by", "version", "created_at")
@@ -336,8 +326,8 @@ class AllocationAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("pledge", "priority", "amount_eur", "note")
-        return ("pledge", "priority", "amount_eur", "note", "version", "updated_at", "loaded_version")
+            return ("pledge", "priority", *Allocation.editable_fields)
+        return ("pledge", "priority", *Allocation.editable_fields, "version", "updated_at", "loaded_version")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("pledge", "priority", "version", "updated_at")
@@ -397,32 +387,8 @@ class PriorityPurchaseAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     actions = ("advance", "drop")
 
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return (
-                "coalition",
-                "title",
-                "description",
-                "category",
-                "rank",
-                "estimated_cost_eur",
-                "status",
-                "approved_at_meeting",
-                "target_date",
-            )
-        return (
-            "coalition",
-            "title",
-            "description",
-            "category",
-            "rank",
-            "estimated_cost_eur",
-            "status",
-            "approved_at_meeting",
-            "target_date",
-            "version",
-            "updated_at",
-            "loaded_version",
-        )
+        fields = ("coalition", *PriorityPurchase.editable_fields, "rank", "status")
+        return fields if obj is None else (*fields, "version", "updated_at", "loaded_version")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else ("coalition", "rank", "status", "version", "updated_at")

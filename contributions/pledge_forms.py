@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition import permissions
 from coalition.models import Coalition, Member
-from coalition.webforms import DateInput
-from contributions.models import Pledge, PriorityPurchase
+from coalition.webforms import DateInput, editable_fields_form
+from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 from meetings.models import Meeting
 
 S = Pledge.Status
@@ -17,36 +17,34 @@ RATE_HELP = _(
 )
 
 
-def _field(name, **overrides):
-    """The model field's form field (label, help text, choices, limits), with ``overrides``."""
-    return Pledge._meta.get_field(name).formfield(**overrides)
-
-
 class MeetingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, meeting):
         return f"{meeting.title} ({meeting.starts_at:%Y-%m-%d})"
 
 
-class PledgeEditForm(forms.Form):
-    """The fields pledge_update may change, and the version the user read."""
+PledgeFields = editable_fields_form(
+    Pledge,
+    overrides={
+        "description": {"widget": forms.Textarea(attrs={"rows": 3})},
+        "currency": {"help_text": _("ISO 4217 code, such as EUR, USD or GBP.")},
+        "announced_on": {"widget": DateInput()},
+        "confirmed_on": {"widget": DateInput()},
+        "confirmed_at_meeting": MeetingChoiceField(
+            queryset=Meeting.objects.none(), required=False, label=_("Confirmed at meeting")
+        ),
+        "exchange_rate": {"required": False, "help_text": RATE_HELP},
+        "exchange_rate_source": {
+            "required": False,
+            "initial": "",
+            "help_text": _("Where the rate comes from (with a rate)."),
+        },
+    },
+)
 
-    title = _field("title")
-    description = _field("description", widget=forms.Textarea(attrs={"rows": 3}))
-    kind = _field("kind")
-    channel = _field("channel")
-    amount = _field("amount")
-    currency = _field("currency", help_text=_("ISO 4217 code, such as EUR, USD or GBP."))
-    announced_on = _field("announced_on", widget=DateInput())
-    confirmed_on = _field("confirmed_on", widget=DateInput())
-    confirmed_at_meeting = MeetingChoiceField(
-        queryset=Meeting.objects.none(), required=False, label=_("Confirmed at meeting")
-    )
-    source = _field("source")
-    external_ref = _field("external_ref")
-    exchange_rate = _field("exchange_rate", required=False, help_text=RATE_HELP)
-    exchange_rate_source = _field(
-        "exchange_rate_source", required=False, initial="", help_text=_("Where the rate comes from (with a rate).")
-    )
+
+class PledgeEditForm(PledgeFields):
+    """The fields pledge_update may change (``Pledge.editable_fields``), and the version the user read."""
+
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, user, coalition_ids=None, **kwargs):
@@ -131,11 +129,14 @@ class TransitionForm(forms.Form):
         )
 
 
-class DisbursementForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2)
-    date = forms.DateField(label=_("Date"), widget=DateInput())
-    reference = forms.CharField(label=_("Reference"), max_length=200, required=False)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+DisbursementFields = editable_fields_form(
+    Disbursement,
+    overrides={"date": {"widget": DateInput()}, "note": {"widget": forms.Textarea(attrs={"rows": 2})}},
+)
+
+
+class DisbursementForm(DisbursementFields):
+    """A payment against the pledge: ``Disbursement.editable_fields``."""
 
     def __init__(self, *args, pledge=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -150,10 +151,11 @@ class PriorityChoiceField(forms.ModelChoiceField):
         return f"#{priority.rank} {priority.title}"
 
 
-class AllocationForm(forms.Form):
+class AllocationForm(editable_fields_form(Allocation)):
+    """Part of the pledge for a priority: the priority, and ``Allocation.editable_fields``."""
+
     priority = PriorityChoiceField(queryset=PriorityPurchase.objects.none(), label=_("Priority purchase"))
-    amount_eur = forms.DecimalField(label=_("Amount (EUR)"), max_digits=18, decimal_places=2)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    field_order = ["priority", *Allocation.editable_fields]
 
     def __init__(self, *args, pledge, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from coalition.models import Coalition
-from coalition.webforms import DateInput
+from coalition.webforms import DateInput, editable_fields_form
 from contributions.models import PriorityPurchase
 from meetings.models import Meeting
 
@@ -25,17 +25,18 @@ def _meetings(user, coalition_id=None):
     return queryset.order_by("-starts_at")
 
 
-class PriorityFieldsMixin(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    category = forms.CharField(label=_("Category"), max_length=100, required=False)
-    estimated_cost_eur = forms.DecimalField(
-        label=_("Estimated cost (EUR)"), max_digits=18, decimal_places=2, min_value=Decimal("0.01")
-    )
-    target_date = forms.DateField(label=_("Target date"), required=False, widget=DateInput())
-    approved_at_meeting = MeetingChoiceField(
-        label=_("Approved at meeting"), queryset=Meeting.objects.none(), required=False
-    )
+#: ``PriorityPurchase.editable_fields``, the list priority_update accepts.
+PriorityFieldsMixin = editable_fields_form(
+    PriorityPurchase,
+    overrides={
+        "description": {"widget": forms.Textarea(attrs={"rows": 3})},
+        "estimated_cost_eur": {"min_value": Decimal("0.01")},
+        "target_date": {"widget": DateInput()},
+        "approved_at_meeting": MeetingChoiceField(
+            label=_("Approved at meeting"), queryset=Meeting.objects.none(), required=False
+        ),
+    },
+)
 
 
 class PriorityCreateForm(PriorityFieldsMixin):
@@ -88,8 +89,7 @@ class PriorityEditForm(PriorityFieldsMixin):
 
     @classmethod
     def initial_for(cls, priority):
-        names = ("title", "description", "category", "estimated_cost_eur", "target_date", "version")
-        initial = {name: getattr(priority, name) for name in names}
+        initial = {name: getattr(priority, name) for name in (*PriorityPurchase.editable_fields, "version")}
         initial["approved_at_meeting"] = priority.approved_at_meeting_id
         return initial
 

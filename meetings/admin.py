@@ -76,7 +76,7 @@ class AgendaItemInline(_AddOnlyInline):
 
 class DecisionInline(_AddOnlyInline):
     model = Decision
-    fields = ("kind", "text")
+    fields = Decision.editable_fields
 
     def service_save(self, request, form, original, parent=None):
         if original is not None:
@@ -88,7 +88,7 @@ class DecisionInline(_AddOnlyInline):
 class ActionItemInline(ServiceInline):
     model = ActionItem
     form = VersionedServiceForm
-    fields = ("text", "owner", "due_on", "status", "loaded_version")
+    fields = (*ActionItem.editable_fields, "loaded_version")
     autocomplete_fields = ("owner",)
 
     def get_queryset(self, request):
@@ -129,7 +129,7 @@ class MeetingAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "starts_at"
     inlines = (AttendanceInline, AgendaItemInline, DecisionInline, ActionItemInline)
     actions = ("mark_held", "cancel")
-    editable = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
+    editable = Meeting.editable_fields
     computed = ("status", "held_at", "held_by", "version", "created_at", "updated_at")
 
     def get_fields(self, request, obj=None):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coalition.models import Coalition, Member
-from coalition.webforms import DATETIME_INPUT_FORMATS, DateInput, DateTimeInput
+from coalition.webforms import DATETIME_INPUT_FORMATS, DateInput, DateTimeInput, editable_fields_form
 from meetings.models import ActionItem, Attendance, Meeting
 
 
@@ -21,13 +21,17 @@ def coalition_members(coalition_id):
     return Member.objects.filter(memberships__coalition_id=coalition_id).order_by("name")
 
 
-class MeetingFieldsMixin(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
-    kind = forms.ChoiceField(label=_("Kind"), choices=Meeting.Kind.choices)
-    starts_at = _datetime_field(_("Starts at"))
-    ends_at = _datetime_field(_("Ends at"), required=False)
-    location = forms.CharField(label=_("Location"), max_length=200, required=False)
-    online = forms.BooleanField(label=_("Online"), required=False)
+MEETING_OVERRIDES = {
+    "starts_at": _datetime_field(_("Starts at")),
+    "ends_at": _datetime_field(_("Ends at"), required=False),
+    "minutes": {"widget": forms.Textarea(attrs={"rows": 8})},
+}
+
+
+class MeetingFieldsMixin(
+    editable_fields_form(Meeting, overrides=MEETING_OVERRIDES, exclude=("minutes", "minutes_status"))
+):
+    """A meeting's details (``Meeting.editable_fields`` but its minutes)."""
 
     def clean(self):
         cleaned = super().clean()
@@ -49,16 +53,14 @@ class MeetingCreateForm(MeetingFieldsMixin):
             self.fields["coalition"].initial = coalitions[0].pk
 
 
-class MeetingEditForm(MeetingFieldsMixin):
-    minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
-    minutes_status = forms.ChoiceField(label=_("Minutes status"), choices=Meeting.MinutesStatus.choices)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+class MeetingEditForm(MeetingFieldsMixin, editable_fields_form(Meeting, overrides=MEETING_OVERRIDES)):
+    """Every field meeting_update changes (``Meeting.editable_fields``), and the version read."""
 
-    FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     @classmethod
     def initial_for(cls, meeting):
-        initial = {name: getattr(meeting, name) for name in cls.FIELDS}
+        initial = {name: getattr(meeting, name) for name in Meeting.editable_fields}
         for name in ("starts_at", "ends_at"):
             if initial[name] is not None:
                 initial[name] = timezone.localtime(initial[name])

@@ -8,6 +8,7 @@ schema and validate input, and tests/coalition/test_api_serializers.py checks th
 
 from datetime import UTC
 
+from django.db import models
 from django.db.models import Prefetch
 from rest_framework import serializers
 
@@ -29,10 +30,6 @@ def iso_date(value):
 def decimal_text(value):
     """Money and rates travel as strings, so no client reads them through a float."""
     return None if value is None else str(value)
-
-
-def utc_datetime(**kwargs):
-    return serializers.DateTimeField(default_timezone=UTC, **kwargs)
 
 
 def attribute(obj, path):
@@ -85,6 +82,46 @@ class APISerializer(serializers.Serializer):
             for column, path in columns:
                 row[column] = attribute(instance, path)
         return row
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time; one without an offset is UTC (never the portal's time zone)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
+
+
+class EditableFieldsMixin:
+    """For update serializers: the fields of ``Meta.model.editable_fields`` (the list its update service
+    accepts and its form and admin show) are built from the model by ModelSerializer's rules (type,
+    length, choices, nullability, help text), with ``Meta.field_kwargs[name]`` adjusting one. A field
+    declared on the class wins: ``version``, fixed fields, or a field the API words differently."""
+
+    def get_fields(self):
+        meta = type(
+            "Meta",
+            (),
+            {
+                "model": self.Meta.model,
+                "fields": self.Meta.model.editable_fields,
+                "extra_kwargs": getattr(self.Meta, "field_kwargs", {}),
+            },
+        )
+        builder = type(
+            "EditableFields",
+            (serializers.ModelSerializer,),
+            {
+                "Meta": meta,
+                "serializer_related_field": VisibleRecordField,
+                "serializer_field_mapping": {
+                    **serializers.ModelSerializer.serializer_field_mapping,
+                    models.DateTimeField: UTCDateTimeField,
+                },
+            },
+        )
+        built = builder(context=self.context).get_fields()
+        return {**built, **super().get_fields()}
 
 
 class CodeRelatedField(serializers.SlugRelatedField):
@@ -157,8 +194,8 @@ class CoalitionSerializer(APISerializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     target_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
     reporting_currency = serializers.CharField(read_only=True)
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
 
     def to_representation(self, coalition):
         return {
@@ -172,12 +209,11 @@ class CoalitionSerializer(APISerializer):
         }
 
 
-class CoalitionUpdateSerializer(APISerializer):
+class CoalitionUpdateSerializer(EditableFieldsMixin, APISerializer):
     """A coalition's name, description and target (its slug is its address and stays)."""
 
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    target_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
+    class Meta:
+        model = Coalition
 
 
 # --- Members ---------------------------------------------------------------------------------------
@@ -220,11 +256,12 @@ class MemberSerializer(APISerializer):
         return row
 
 
-class MemberUpdateSerializer(APISerializer):
+class MemberUpdateSerializer(EditableFieldsMixin, APISerializer):
     """A member's code is referenced everywhere and stays; its name and kind may be corrected."""
 
-    name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=Member.Kind.choices)
+    class Meta:
+        model = Member
+        field_kwargs = {"kind": {"required": True}}
 
 
 def with_visible_memberships(user, queryset):

@@ -6,7 +6,13 @@ from django.db.models import Prefetch
 from rest_framework import serializers
 
 from coalition.api import schema
-from coalition.api.serializers import APISerializer, VisibleRecordField, iso_datetime, utc_datetime
+from coalition.api.serializers import (
+    APISerializer,
+    EditableFieldsMixin,
+    UTCDateTimeField,
+    VisibleRecordField,
+    iso_datetime,
+)
 from coalition.api.viewsets import APIViewSet, CreateMixin, DestroyMixin, UpdateMixin
 from contributions.models import Pledge, PriorityPurchase
 from contributions.services import decision_link
@@ -36,7 +42,7 @@ class DecisionSerializer(APISerializer):
         required=False,
         help_text="Ids of the priority purchases it concerns.",
     )
-    created_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
 
     class Meta:
         csv_expand = {"meeting": MEETING_COLUMNS, "coalition": COALITION_OF_MEETING}
@@ -60,11 +66,11 @@ class DecisionSerializer(APISerializer):
         return row
 
 
-class DecisionUpdateSerializer(APISerializer):
+class DecisionUpdateSerializer(EditableFieldsMixin, APISerializer):
     """A correction to a decision's wording or kind."""
 
-    text = serializers.CharField()
-    kind = serializers.ChoiceField(choices=Decision.Kind.choices, required=False)
+    class Meta:
+        model = Decision
 
 
 @schema.crud_schema(

@@ -10,6 +10,8 @@ from rest_framework import serializers
 
 from coalition.api.serializers import (
     APISerializer,
+    EditableFieldsMixin,
+    UTCDateTimeField,
     VersionSerializer,
     VisibleRecordField,
     attribute,
@@ -18,11 +20,10 @@ from coalition.api.serializers import (
     iso_date,
     iso_datetime,
     member_field,
-    utc_datetime,
     version_field,
 )
 from contributions import selectors
-from contributions.models import Pledge, PriorityPurchase
+from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 from meetings.models import Meeting
 
 FOUR_PLACES = Decimal("0.0001")
@@ -145,8 +146,8 @@ class PledgeSerializer(APISerializer):
     amount_eur = money(read_only=True, help_text="The EUR value at `exchange_rate`, rounded half up to the cent.")
     exchange_rate_date = serializers.DateField(read_only=True)
     disbursed_amount = money(read_only=True)
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -182,7 +183,7 @@ class PledgeSerializer(APISerializer):
         }
 
 
-class PledgeUpdateSerializer(FixedFieldsMixin, APISerializer):
+class PledgeUpdateSerializer(FixedFieldsMixin, EditableFieldsMixin, APISerializer):
     """A change to a pledge; the EUR value is recomputed when the amount, currency or date change."""
 
     coalition = serializers.CharField(required=False, help_text="Cannot change; accepted back unchanged.")
@@ -190,20 +191,17 @@ class PledgeUpdateSerializer(FixedFieldsMixin, APISerializer):
     status = serializers.ChoiceField(
         choices=Pledge.Status.choices, required=False, help_text="Cannot change here: " + CHANGE_BY_ACTION
     )
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    kind = serializers.ChoiceField(choices=Pledge.Kind.choices, required=False)
-    channel = serializers.ChoiceField(choices=Pledge.Channel.choices, required=False)
-    amount = money()
-    currency = serializers.CharField()
-    announced_on = serializers.DateField()
-    confirmed_on = serializers.DateField(required=False, allow_null=True)
-    confirmed_at_meeting = meeting_field(required=False)
-    source = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    external_ref = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    exchange_rate = rate(required=False, allow_null=True)
-    exchange_rate_source = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    # The service checks the code against ISO 4217 and says so: no length rule of its own here.
+    currency = serializers.CharField(help_text="ISO 4217 code, e.g. EUR, USD.")
     version = version_field()
+
+    class Meta:
+        model = Pledge
+        # An explicit rate is optional (the ECB's is used without it) and its source may be left empty.
+        field_kwargs = {
+            "exchange_rate": {"required": False, "allow_null": True},
+            "exchange_rate_source": {"required": False, "allow_blank": True},
+        }
 
     fixed = {
         "coalition": (
@@ -239,8 +237,8 @@ class DisbursementSerializer(APISerializer):
     date = serializers.DateField()
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True)
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -268,15 +266,14 @@ class DisbursementSerializer(APISerializer):
         }
 
 
-class DisbursementUpdateSerializer(FixedFieldsMixin, APISerializer):
+class DisbursementUpdateSerializer(FixedFieldsMixin, EditableFieldsMixin, APISerializer):
     """A correction to a disbursement."""
 
     pledge = serializers.IntegerField(required=False, help_text="Cannot change; accepted back unchanged.")
-    amount = money()
-    date = serializers.DateField()
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True)
     version = version_field()
+
+    class Meta:
+        model = Disbursement
 
     fixed = {
         "pledge": (
@@ -313,8 +310,8 @@ class PrioritySerializer(APISerializer):
         max_digits=9, decimal_places=4, read_only=True, help_text="allocated_eur ÷ estimated_cost_eur."
     )
     gap_eur = money(read_only=True, help_text="What is still unfunded (never below zero).")
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -341,7 +338,7 @@ class PrioritySerializer(APISerializer):
         }
 
 
-class PriorityUpdateSerializer(FixedFieldsMixin, APISerializer):
+class PriorityUpdateSerializer(FixedFieldsMixin, EditableFieldsMixin, APISerializer):
     """A change to a priority purchase (rank and status have their own actions)."""
 
     coalition = serializers.CharField(required=False, help_text="Cannot change; accepted back unchanged.")
@@ -351,13 +348,10 @@ class PriorityUpdateSerializer(FixedFieldsMixin, APISerializer):
         required=False,
         help_text="Cannot change here: POST /api/v1/priorities/{id}/transition/.",
     )
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    estimated_cost_eur = money()
-    approved_at_meeting = meeting_field(required=False)
-    target_date = serializers.DateField(required=False, allow_null=True)
     version = version_field()
+
+    class Meta:
+        model = PriorityPurchase
 
     fixed = {
         "coalition": (lambda p: p.coalition.slug, "A priority stays in its coalition."),
@@ -400,8 +394,8 @@ class AllocationSerializer(APISerializer):
     member = serializers.CharField(read_only=True)
     amount_eur = money(help_text="Part of the pledge's EUR value earmarked for the priority.")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -427,14 +421,15 @@ class AllocationSerializer(APISerializer):
         }
 
 
-class AllocationUpdateSerializer(FixedFieldsMixin, APISerializer):
+class AllocationUpdateSerializer(FixedFieldsMixin, EditableFieldsMixin, APISerializer):
     """A change to an allocation's amount or note."""
 
     pledge = serializers.IntegerField(required=False, help_text="Cannot change; accepted back unchanged.")
     priority = serializers.IntegerField(required=False, help_text="Cannot change; accepted back unchanged.")
-    amount_eur = money()
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
     version = version_field()
+
+    class Meta:
+        model = Allocation
 
     fixed = {
         "pledge": (lambda a: a.pledge_id, "An allocation stays with its pledge: delete it and allocate anew."),

@@ -6,12 +6,13 @@ from rest_framework import serializers
 from coalition import permissions
 from coalition.api.serializers import (
     APISerializer,
+    EditableFieldsMixin,
+    UTCDateTimeField,
     VisibleRecordField,
     coalition_field,
     iso_date,
     iso_datetime,
     member_field,
-    utc_datetime,
     version_field,
 )
 from meetings.models import ActionItem, Attendance, Meeting
@@ -55,8 +56,8 @@ class MeetingSerializer(APISerializer):
     coalition = coalition_field()
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
-    starts_at = utc_datetime(help_text="ISO 8601; without an offset, UTC.")
-    ends_at = utc_datetime(required=False, allow_null=True, help_text="ISO 8601; without an offset, UTC.")
+    starts_at = UTCDateTimeField(help_text="ISO 8601; without an offset, UTC.")
+    ends_at = UTCDateTimeField(required=False, allow_null=True, help_text="ISO 8601; without an offset, UTC.")
     location = serializers.CharField(max_length=200, required=False, allow_blank=True)
     online = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(
@@ -66,11 +67,11 @@ class MeetingSerializer(APISerializer):
         required=False, allow_blank=True, allow_null=True, help_text="null while draft minutes are kept internal."
     )
     minutes_status = serializers.ChoiceField(choices=Meeting.MinutesStatus.choices, read_only=True)
-    held_at = utc_datetime(read_only=True, allow_null=True)
+    held_at = UTCDateTimeField(read_only=True, allow_null=True)
     attendance = AttendanceSerializer(many=True, read_only=True)
     agenda = AgendaItemSerializer(many=True, read_only=True)
-    created_at = utc_datetime(read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -109,22 +110,20 @@ class MeetingSerializer(APISerializer):
         }
 
 
-class MeetingUpdateSerializer(APISerializer):
+class MeetingUpdateSerializer(EditableFieldsMixin, APISerializer):
     """A change to a meeting or its minutes."""
 
-    title = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=Meeting.Kind.choices, required=False)
-    starts_at = utc_datetime(help_text="ISO 8601; without an offset, UTC.")
-    ends_at = utc_datetime(required=False, allow_null=True, help_text="ISO 8601; without an offset, UTC.")
-    location = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    online = serializers.BooleanField(required=False)
-    minutes = serializers.CharField(required=False, allow_blank=True)
-    minutes_status = serializers.ChoiceField(
-        choices=Meeting.MinutesStatus.choices,
-        required=False,
-        help_text="approved publishes the minutes (after the meeting is held); approved minutes are final.",
-    )
     version = version_field()
+
+    class Meta:
+        model = Meeting
+        field_kwargs = {
+            "starts_at": {"help_text": "ISO 8601; without an offset, UTC."},
+            "ends_at": {"help_text": "ISO 8601; without an offset, UTC."},
+            "minutes_status": {
+                "help_text": "approved publishes the minutes (after the meeting is held); approved minutes are final."
+            },
+        }
 
 
 class AttendanceSetSerializer(serializers.Serializer):
@@ -158,7 +157,7 @@ class ActionItemSerializer(APISerializer):
     owner = member_field(required=False, allow_null=True, help_text="Code of the member who owns it.")
     due_on = serializers.DateField(required=False, allow_null=True)
     status = serializers.ChoiceField(choices=ActionItem.Status.choices, read_only=True)
-    updated_at = utc_datetime(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -182,11 +181,11 @@ class ActionItemSerializer(APISerializer):
         }
 
 
-class ActionItemUpdateSerializer(APISerializer):
+class ActionItemUpdateSerializer(EditableFieldsMixin, APISerializer):
     """A change to an action item, or closing it (done or dropped)."""
 
-    text = serializers.CharField()
-    owner = member_field(required=False, allow_null=True)
-    due_on = serializers.DateField(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=ActionItem.Status.choices, required=False)
+    owner = member_field(required=False, allow_null=True, help_text="Code of the member who owns it.")
     version = version_field()
+
+    class Meta:
+        model = ActionItem
