@@ -6,7 +6,6 @@ contributions.services; a record the user may not see is a 404, one they may see
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 
 from coalition.api import schema
 from coalition.api.serializers import VersionSerializer
@@ -34,7 +33,6 @@ from contributions.filtersets import (
     PledgeFilterSet,
     PriorityFilterSet,
 )
-from contributions.models import Allocation
 
 
 @schema.crud_schema(
@@ -229,17 +227,7 @@ class AllocationViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
         return selectors.allocation_list(self.request.user).order_by("priority__rank", "-amount_eur", "id")
 
     def perform_create(self, data):
-        existing = Allocation.objects.filter(pledge=data["pledge"], priority=data["priority"]).first()
-        if existing is not None:
-            raise ValidationError(
-                {
-                    "priority": [
-                        f"This pledge is already allocated to this priority: change that allocation "
-                        f"(PUT /api/v1/allocations/{existing.pk}/)."
-                    ]
-                }
-            )
-        return services.allocation_set(acting_user=self.request.user, **data)
+        return services.allocation_set(acting_user=self.request.user, create_only=True, **data)
 
     def perform_update(self, allocation, data, *, version):
         return services.allocation_set(

@@ -14,10 +14,13 @@ ALLOCATABLE = (Pledge.Status.ANNOUNCED, Pledge.Status.CONFIRMED, Pledge.Status.D
 
 
 @transaction.atomic
-def allocation_set(*, acting_user, pledge, priority, amount_eur, note="", version=None):
+def allocation_set(*, acting_user, pledge, priority, amount_eur, note="", version=None, create_only=False):
     """Earmark ``amount_eur`` of ``pledge`` for ``priority`` (creating or changing the allocation).
 
-    The allocations of one pledge never add up to more than its EUR value.
+    The allocations of one pledge never add up to more than its EUR value. Everything is decided under
+    the pledge's row lock, so concurrent calls are serialised: with ``create_only`` (the API's POST) an
+    allocation that already exists is refused, never overwritten by a second creator; a change of an
+    existing one checks ``version`` when given.
     """
     permissions.ensure_can_manage(acting_user, pledge.coalition_id)
     if priority.coalition_id != pledge.coalition_id:
@@ -29,6 +32,16 @@ def allocation_set(*, acting_user, pledge, priority, amount_eur, note="", versio
     if pledge.status not in ALLOCATABLE:
         raise ValidationError({"pledge": _("A %(status)s pledge cannot be allocated.") % {"status": pledge.status}})
     existing = Allocation.objects.filter(pledge=pledge, priority=priority).first()
+    if existing is not None and create_only:
+        raise ValidationError(
+            {
+                "priority": _(
+                    "This pledge is already allocated to this priority: change that allocation "
+                    "(PUT /api/v1/allocations/%(id)s/)."
+                )
+                % {"id": existing.pk}
+            }
+        )
     others = _total(Allocation.objects.filter(pledge=pledge).exclude(priority=priority), "amount_eur")
     if others + amount_eur > pledge.amount_eur:
         raise ValidationError(
