@@ -20,7 +20,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format migrate rates demo worker beat messages compilemessages install install-dev \
-	clean distclean
+	lock clean distclean
 
 help:
 	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
@@ -33,6 +33,7 @@ help:
 	@echo "make worker       a Celery worker (needs REDIS_URL)"
 	@echo "make beat         Celery beat, the weekly digest's scheduler (needs REDIS_URL)"
 	@echo "make messages     makemessages for $(LOCALES), then compilemessages"
+	@echo "make lock         compile requirements*.in into the hashed locks requirements*.txt (UPGRADE=pkg to move one)"
 	@echo "make clean        caches, collected static files, compiled translations (distclean: also .venv)"
 
 # --- Virtualenv --------------------------------------------------------------------------------------
@@ -42,17 +43,29 @@ $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps make re-installation happen only when a requirements file changes.
+# Installs come from the locks only (every package of the tree pinned, every file checked against its
+# hash), so two installs a month apart are the same program. Stamps make re-installation happen only
+# when a lock changes.
 $(VENV)/.installed: requirements.txt | $(PY)
-	$(PIP) install -r requirements.txt
+	$(PIP) install --require-hashes -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed | $(PY)
-	$(PIP) install -r requirements-dev.txt
+	$(PIP) install --require-hashes -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The locks are compiled by uv for every platform and Python >= 3.11 (--universal), with the hashes of
+# every wheel and sdist, from PyPI. A pin already in a lock is kept unless UPGRADE names its package
+# (UPGRADE="kombu redis"); the development lock holds the runtime packages at the runtime lock's versions.
+LOCK := $(VENV)/bin/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(addprefix --upgrade-package ,$(UPGRADE))
+
+lock: install-dev
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in --constraint requirements.txt -o requirements-dev.txt
 
 # --- Running -----------------------------------------------------------------------------------------
 

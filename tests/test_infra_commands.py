@@ -32,7 +32,7 @@ def fake_venv(tmp_path):
         venv = tmp_path / "venv"
         (venv / "bin").mkdir(parents=True, exist_ok=True)
         log = tmp_path / "calls.log"
-        for tool in ("python", "ruff", "pytest", "celery"):
+        for tool in ("python", "ruff", "pytest", "celery", "uv"):
             path = venv / "bin" / tool
             path.write_text(STUB.format(log=log, pytest_status=pytest_status))
             path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -165,8 +165,8 @@ def test_make_run_creates_the_virtualenv_and_installs_when_missing(tmp_path):
     assert result.returncode == 0, result.stderr
     plan = result.stdout
     assert f"-m venv {tmp_path / 'new-venv'}" in plan
-    assert "pip --disable-pip-version-check install -r requirements.txt" in plan
-    assert plan.index("-m venv") < plan.index("install -r requirements.txt") < plan.index("manage.py migrate")
+    assert "pip --disable-pip-version-check install --require-hashes -r requirements.txt" in plan
+    assert plan.index("-m venv") < plan.index("-r requirements.txt") < plan.index("manage.py migrate")
 
 
 @pytest.mark.parametrize(
@@ -185,6 +185,30 @@ def test_make_targets(fake_venv, target, expected):
 
     assert result.returncode == 0, result.stderr
     assert [call for call in calls(log) if "compilemessages" not in call] == expected
+
+
+def test_make_lock_compiles_both_locks_with_hashes_for_every_platform(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("lock", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    options = "pip compile --universal --python-version 3.11 --generate-hashes --quiet"
+    options += ' --custom-compile-command "make lock"'
+    assert [" ".join(call.replace("make lock", '"make lock"').split()) for call in calls(log)] == [
+        f"uv {options} requirements.in -o requirements.txt",
+        f"uv {options} requirements-dev.in --constraint requirements.txt -o requirements-dev.txt",
+    ]
+
+
+def test_make_lock_upgrade_moves_only_the_packages_named(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("lock", "UPGRADE=kombu redis", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    assert all("--upgrade-package kombu --upgrade-package redis " in call for call in calls(log))
+    assert not any("--upgrade " in call for call in calls(log))
 
 
 @pytest.mark.parametrize(("target", "word"), [("worker", "worker"), ("beat", "beat")])
