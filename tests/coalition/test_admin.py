@@ -343,6 +343,32 @@ def test_a_disbursement_inline_goes_through_the_service(eur_pledge, superuser_cl
     assert eur_pledge.disbursements.get().created_by == admin_user
 
 
+def test_deleting_a_disbursement_inline_goes_through_the_service(eur_pledge, superuser_client, admin_user):
+    payment = services.disbursement_record(
+        acting_user=None, pledge=eur_pledge, amount=Decimal("400.00"), date=date(2024, 3, 1), reference="TX"
+    )
+    eur_pledge.refresh_from_db()
+    data = _change_post(
+        eur_pledge,
+        **_management("disbursements", total=1, initial=1),
+        **{
+            "disbursements-0-id": str(payment.pk),
+            "disbursements-0-pledge": str(eur_pledge.pk),
+            "disbursements-0-amount": "400.00",
+            "disbursements-0-date": "2024-03-01",
+            "disbursements-0-reference": "TX",
+            "disbursements-0-loaded_version": str(payment.version),
+            "disbursements-0-DELETE": "on",
+        },
+    )
+    response = superuser_client.post(_url(Pledge, "change", eur_pledge.pk), data)
+    assert response.status_code == 302
+    eur_pledge.refresh_from_db()
+    assert not eur_pledge.disbursements.exists()
+    assert (eur_pledge.status, eur_pledge.disbursed_amount) == ("confirmed", Decimal("0.00"))
+    assert Disbursement.history.filter(id=payment.pk, history_type="-").get().history_user == admin_user
+
+
 def test_an_invalid_inline_rolls_the_whole_page_back(eur_pledge, superuser_client):
     data = _change_post(
         eur_pledge,
