@@ -34,7 +34,7 @@ help:
 	@echo "make beat         Celery beat, the weekly digest's scheduler (needs REDIS_URL)"
 	@echo "make messages     makemessages for $(LOCALES), then compilemessages"
 	@echo "make lock         compile requirements*.in into the hashed locks requirements*.txt (UPGRADE=pkg to move one)"
-	@echo "make clean        caches, collected static files, compiled translations (distclean: also .venv)"
+	@echo "make clean        caches, static files, compiled translations, demo-emails/ (distclean: also .venv)"
 
 # --- Virtualenv --------------------------------------------------------------------------------------
 
@@ -69,15 +69,19 @@ lock: install-dev
 
 # --- Running -----------------------------------------------------------------------------------------
 
-# Rates before the demo so the demo's logins are the last thing printed before the server starts.
+# Rates before the demo so the demo's logins are the last thing printed before the server's address.
 # SITE_URL (links in emails, the trusted CSRF origin, the logins' address) follows HOST and PORT
-# unless it is set.
+# unless it is set. A first run applies every migration: one line each would push the logins off the
+# screen, so make run migrates quietly (make migrate does not). runserver's banner is the address and
+# how to quit, without its "development server" warning: make run is nothing else.
+run: MIGRATE_FLAGS := --verbosity 0
 run: install compilemessages migrate rates
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) load_demo
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} DJANGO_RUNSERVER_HIDE_WARNING=true $(MANAGE) runserver $(HOST):$(PORT)
 
+MIGRATE_FLAGS ?=
 migrate: install
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput $(MIGRATE_FLAGS)
 
 rates: install
 	$(MANAGE) import_rates
@@ -132,7 +136,7 @@ format: install-dev
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	find locale -name '*.mo' -delete 2>/dev/null || true
-	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts
+	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts demo-emails
 
 distclean: clean
 	rm -rf $(VENV)

@@ -125,7 +125,7 @@ def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
     assert result.returncode == 0, result.stderr
     steps = [call for call in calls(log) if "compilemessages" not in call]
     assert steps == [
-        "python manage.py migrate --noinput",
+        "python manage.py migrate --noinput --verbosity 0",
         "python manage.py import_rates",
         "python manage.py load_demo",
         "python manage.py runserver 127.0.0.1:8000",
