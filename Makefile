@@ -2,6 +2,7 @@
 #   make run    create .venv, install, migrate, import ECB rates, load the demo, serve http://127.0.0.1:8000
 #   make test   manage.py check, makemigrations --check, ruff, then pytest (DATABASE_URL / REDIS_URL
 #               from the environment point it at PostgreSQL and Redis; unset, it runs on SQLite)
+#   make test-fast  the same checks, then every test but the slow ones, in parallel
 # `make help` lists the rest.
 
 # The first Python >= 3.11 found on PATH (override: make run PYTHON=/usr/bin/python3.12).
@@ -19,12 +20,13 @@ I18N_IGNORE := --ignore=$(VENV) --ignore=node_modules --ignore=staticfiles
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate rates demo worker beat messages compilemessages install install-dev \
+.PHONY: help run test test-fast checks lint format migrate rates demo worker beat messages compilemessages install install-dev \
 	lock clean distclean
 
 help:
 	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
 	@echo "make test         check, makemigrations --check, ruff, pytest (honours DATABASE_URL, REDIS_URL)"
+	@echo "make test-fast    the same checks, then pytest -m 'not slow' in parallel (FAST_WORKERS=auto); prints its time"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make format       ruff format and ruff check --fix"
 	@echo "make migrate      apply migrations"
@@ -113,14 +115,44 @@ compilemessages: install
 
 # --- Quality -----------------------------------------------------------------------------------------
 
-# pytest exits 5 when it collected nothing: said out loud, and still a failure.
-test: install-dev compilemessages
+# The checks before any test run; make test and make test-fast both start with them.
+checks: install-dev compilemessages
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+
+# pytest exits 5 when it collected nothing: said out loud, and still a failure.
+test: checks
 	@echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: $${REDIS_URL:+redis}$${REDIS_URL:-none, tasks in-process})"
 	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
+	exit $$status
+
+# The quick loop: the checks, then every test not marked slow on FAST_WORKERS processes (pytest-xdist;
+# pytest-django gives each its own test database, test_<name>_gw0, ...). Under REDIS_URL, the tests
+# that share its one database (the broker, and the cache API tests flush) would disturb each other in
+# parallel: the parallel run goes without Redis, and the tests marked redis or worker follow on it,
+# one at a time. The time printed covers the checks and both runs.
+FAST_WORKERS ?= auto
+FAST_SELECT := not slow
+ON_REDIS := redis or worker
+PYTEST_FAST := $(VENV)/bin/pytest -n $(FAST_WORKERS) --dist loadfile -m '$(FAST_SELECT) and not ($(ON_REDIS))'
+PYTEST_ON_REDIS := $(VENV)/bin/pytest -p no:xdist -m '$(FAST_SELECT) and ($(ON_REDIS))'
+
+test-fast: install-dev
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory checks || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo "$(PYTEST_FAST) $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: none, tasks in-process)"; \
+		REDIS_URL= $(PYTEST_FAST) $(PYTEST_ARGS) || status=$$?; \
+	fi; \
+	if [ $$status -eq 0 ] && [ -n "$$REDIS_URL" ]; then \
+		echo "$(PYTEST_ON_REDIS) $(PYTEST_ARGS)  (broker: redis, one at a time)"; \
+		$(PYTEST_ON_REDIS) $(PYTEST_ARGS) || status=$$?; \
+	fi; \
+	if [ $$status -eq 5 ]; then echo "make test-fast: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
+	if [ $$status -eq 0 ]; then outcome=passed; else outcome=FAILED; fi; \
+	echo "make test-fast: $$outcome in $$(( $$(date +%s) - start )) s"; \
 	exit $$status
 
 lint: install-dev

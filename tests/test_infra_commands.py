@@ -5,6 +5,7 @@ were called, so the tests check the order and the exit codes without installing 
 """
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -115,6 +116,53 @@ def test_make_test_stops_at_a_failing_check(fake_venv):
 
     assert result.returncode != 0
     assert not any(call.startswith("pytest") for call in calls(log)), "pytest must not run after a failed lint"
+
+
+def test_make_test_fast_runs_the_checks_then_the_quick_tests_in_parallel_and_says_how_long(fake_venv):
+    venv, log = fake_venv()
+    environment = {key: value for key, value in os.environ.items() if key != "REDIS_URL" and not key.startswith("MAKE")}
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", "test-fast"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert [call for call in calls(log) if "compilemessages" not in call] == [
+        "python manage.py check",
+        "python manage.py makemigrations --check --dry-run",
+        "ruff check .",
+        "pytest -n auto --dist loadfile -m not slow and not (redis or worker)",
+    ]
+    assert re.search(r"^make test-fast: passed in \d+ s$", result.stdout, re.MULTILINE)
+
+
+def test_make_test_fast_under_redis_runs_the_tests_that_share_it_one_at_a_time_after_the_rest(fake_venv, tmp_path):
+    venv, log = fake_venv()
+    seen = tmp_path / "redis-url.log"
+    (venv / "bin" / "pytest").write_text(f'#!/bin/sh\necho "pytest $* REDIS_URL=$REDIS_URL" >> "{seen}"\n')
+
+    result = run_make("test-fast", "FAST_WORKERS=2", venv=venv, env={"REDIS_URL": "redis://127.0.0.1:6379/3"})
+
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text().splitlines() == [
+        "pytest -n 2 --dist loadfile -m not slow and not (redis or worker) REDIS_URL=",
+        "pytest -p no:xdist -m not slow and (redis or worker) REDIS_URL=redis://127.0.0.1:6379/3",
+    ]
+
+
+@pytest.mark.parametrize(("status", "message"), [(1, "FAILED in"), (5, "collected no tests (exit 5)")])
+def test_make_test_fast_fails_when_pytest_does(fake_venv, status, message):
+    venv, _log = fake_venv(pytest_status=status)
+
+    result = run_make("test-fast", venv=venv)
+
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
 
 
 def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
