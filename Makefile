@@ -20,8 +20,8 @@ I18N_IGNORE := --ignore=$(VENV) --ignore=node_modules --ignore=staticfiles
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast checks lint format migrate rates demo worker beat messages compilemessages install install-dev \
-	lock clean distclean
+.PHONY: help run test test-fast checks lint format migrate rates demo worker beat messages compilemessages \
+	install install-dev lock clean distclean
 
 help:
 	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
@@ -121,9 +121,14 @@ checks: install-dev compilemessages
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 
+# What a run says it runs on: the database's scheme and whether there is a broker, never a URL (it may
+# hold a password).
+RUNS_ON = db=$${DATABASE_URL:-sqlite}; broker=$${REDIS_URL:+redis}; \
+	runs_on="database: $${db%%:*}; broker: $${broker:-none, tasks in-process}"
+
 # pytest exits 5 when it collected nothing: said out loud, and still a failure.
 test: checks
-	@echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: $${REDIS_URL:+redis}$${REDIS_URL:-none, tasks in-process})"
+	@$(RUNS_ON); echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  ($$runs_on)"
 	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
 	exit $$status
@@ -143,7 +148,7 @@ test-fast: install-dev
 	@start=$$(date +%s); status=0; \
 	$(MAKE) --no-print-directory checks || status=$$?; \
 	if [ $$status -eq 0 ]; then \
-		echo "$(PYTEST_FAST) $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: none, tasks in-process)"; \
+		(REDIS_URL=; $(RUNS_ON); echo "$(PYTEST_FAST) $(PYTEST_ARGS)  ($$runs_on)"); \
 		REDIS_URL= $(PYTEST_FAST) $(PYTEST_ARGS) || status=$$?; \
 	fi; \
 	if [ $$status -eq 0 ] && [ -n "$$REDIS_URL" ]; then \

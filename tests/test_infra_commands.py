@@ -90,7 +90,8 @@ def test_make_test_passes_database_and_redis_urls_through(fake_venv, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert seen.read_text().split() == ["postgres://postgres@127.0.0.1:5432/x", "redis://127.0.0.1:6379/3"]
-    assert "database: postgres" in result.stdout, "make test says which database it runs on"
+    assert "(database: postgres; broker: redis)" in result.stdout, "make test says what it runs on"
+    assert "://" not in result.stdout, "and prints no URL, which may hold a password"
 
 
 def test_make_test_fails_loudly_when_pytest_collects_nothing(fake_venv):
@@ -138,6 +139,7 @@ def test_make_test_fast_runs_the_checks_then_the_quick_tests_in_parallel_and_say
         "ruff check .",
         "pytest -n auto --dist loadfile -m not slow and not (redis or worker)",
     ]
+    assert "(database: sqlite; broker: none, tasks in-process)" in result.stdout
     assert re.search(r"^make test-fast: passed in \d+ s$", result.stdout, re.MULTILINE)
 
 
