@@ -121,7 +121,11 @@ def test_make_test_stops_at_a_failing_check(fake_venv):
 
 def test_make_test_fast_runs_the_checks_then_the_quick_tests_in_parallel_and_says_how_long(fake_venv):
     venv, log = fake_venv()
-    environment = {key: value for key, value in os.environ.items() if key != "REDIS_URL" and not key.startswith("MAKE")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL"} and not key.startswith("MAKE")
+    }
 
     result = subprocess.run(
         ["make", "--no-print-directory", f"VENV={venv}", "test-fast"],
