@@ -77,6 +77,7 @@ def test_this_virtualenv_holds_the_development_lock():
 
 
 def _fresh_install(venv):
+    """A new virtualenv at ``venv`` with the runtime lock installed; returns its sorted ``pip freeze``."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = str(venv / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "--quiet"]

@@ -29,6 +29,7 @@ pytestmark = [
 
 
 def free_port():
+    """A TCP port nobody listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

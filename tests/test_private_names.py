@@ -21,10 +21,12 @@ DOCUMENTED = {
 
 
 def _private(name):
+    """A leading-underscore name that is neither a dunder nor documented as public."""
     return name.startswith("_") and not name.startswith("__") and name not in DOCUMENTED
 
 
 def _outside(module):
+    """True for a module of another package (not one of the portal's)."""
     return module is not None and module.split(".")[0] not in PROJECT
 
 
@@ -72,12 +74,14 @@ def private_uses(tree):
 
 
 def _base_name(base):
+    """The name a base class is reached by (``smtplib`` for ``smtplib.SMTP``)."""
     while isinstance(base, ast.Attribute):
         base = base.value
     return base.id if isinstance(base, ast.Name) else None
 
 
 def modules():
+    """Every Python module of the portal, migrations left out."""
     return sorted(
         path for package in PROJECT for path in (ROOT / package).rglob("*.py") if "migrations" not in path.parts
     )

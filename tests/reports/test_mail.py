@@ -25,6 +25,7 @@ class RecordingSocket:
 
 
 def connection(events, replies=b"354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Queued\r\n"):
+    """A HandoffSMTP on a recording socket whose server answers ``replies``; the hook is recorded too."""
     smtp = mail.HandoffSMTP()
     smtp.sock = RecordingSocket(events)
     smtp.file = io.BytesIO(replies)
