@@ -6,10 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-# Requirements first: the dependency layer is rebuilt only when requirements.txt changes.
+# The lock first: the dependency layer is rebuilt only when requirements.txt changes. Every package
+# of the tree is pinned there and checked against its hash, so a rebuild installs the same files.
 # psycopg[binary] ships its own libpq, so no compiler or libpq-dev is needed.
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 
 
 # Build-time assets: collected static files and compiled translations (gettext stays out of the

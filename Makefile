@@ -2,6 +2,7 @@
 #   make run    create .venv, install, migrate, import ECB rates, load the demo, serve http://127.0.0.1:8000
 #   make test   manage.py check, makemigrations --check, ruff, lint-imports (the layers), then pytest (DATABASE_URL / REDIS_URL
 #               from the environment point it at PostgreSQL and Redis; unset, it runs on SQLite)
+#   make test-fast  the same checks, then every test but the slow ones, in parallel
 # `make help` lists the rest.
 
 # The first Python >= 3.11 found on PATH (override: make run PYTHON=/usr/bin/python3.12).
@@ -19,12 +20,13 @@ I18N_IGNORE := --ignore=$(VENV) --ignore=node_modules --ignore=staticfiles
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate rates demo worker beat messages compilemessages install install-dev \
-	clean distclean
+.PHONY: help run test test-fast checks lint format migrate rates demo worker beat messages compilemessages \
+	install install-dev lock clean distclean
 
 help:
 	@echo "make run          install, migrate, import rates, load the demo, serve http://$(HOST):$(PORT)"
 	@echo "make test         check, makemigrations --check, ruff, lint-imports, pytest (honours DATABASE_URL, REDIS_URL)"
+	@echo "make test-fast    the same checks, then pytest -m 'not slow' in parallel (FAST_WORKERS=auto); prints its time"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make format       ruff format and ruff check --fix"
 	@echo "make migrate      apply migrations"
@@ -33,7 +35,8 @@ help:
 	@echo "make worker       a Celery worker (needs REDIS_URL)"
 	@echo "make beat         Celery beat, the weekly digest's scheduler (needs REDIS_URL)"
 	@echo "make messages     makemessages for $(LOCALES), then compilemessages"
-	@echo "make clean        caches, collected static files, compiled translations (distclean: also .venv)"
+	@echo "make lock         compile requirements*.in into the hashed locks requirements*.txt (UPGRADE=pkg to move one)"
+	@echo "make clean        caches, static files, compiled translations, demo-emails/ (distclean: also .venv)"
 
 # --- Virtualenv --------------------------------------------------------------------------------------
 
@@ -42,29 +45,45 @@ $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run: make PYTHON=/path/to/python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps make re-installation happen only when a requirements file changes.
+# Installs come from the locks only (every package of the tree pinned, every file checked against its
+# hash), so two installs a month apart are the same program. Stamps make re-installation happen only
+# when a lock changes.
 $(VENV)/.installed: requirements.txt | $(PY)
-	$(PIP) install -r requirements.txt
+	$(PIP) install --require-hashes -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed | $(PY)
-	$(PIP) install -r requirements-dev.txt
+	$(PIP) install --require-hashes -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The locks are compiled by uv for every platform and Python >= 3.11 (--universal), with the hashes of
+# every wheel and sdist, from PyPI. A pin already in a lock is kept unless UPGRADE names its package
+# (UPGRADE="kombu redis"); the development lock holds the runtime packages at the runtime lock's versions.
+LOCK := $(VENV)/bin/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(addprefix --upgrade-package ,$(UPGRADE))
+
+lock: install-dev
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in --constraint requirements.txt -o requirements-dev.txt
+
 # --- Running -----------------------------------------------------------------------------------------
 
-# Rates before the demo so the demo's logins are the last thing printed before the server starts.
+# Rates before the demo so the demo's logins are the last thing printed before the server's address.
 # SITE_URL (links in emails, the trusted CSRF origin, the logins' address) follows HOST and PORT
-# unless it is set.
+# unless it is set. A first run applies every migration: one line each would push the logins off the
+# screen, so make run migrates quietly (make migrate does not). runserver's banner is the address and
+# how to quit, without its "development server" warning: make run is nothing else.
+run: MIGRATE_FLAGS := --verbosity 0
 run: install compilemessages migrate rates
 	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) load_demo
-	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} DJANGO_RUNSERVER_HIDE_WARNING=true $(MANAGE) runserver $(HOST):$(PORT)
 
+MIGRATE_FLAGS ?=
 migrate: install
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput $(MIGRATE_FLAGS)
 
 rates: install
 	$(MANAGE) import_rates
@@ -96,15 +115,50 @@ compilemessages: install
 
 # --- Quality -----------------------------------------------------------------------------------------
 
-# pytest exits 5 when it collected nothing: said out loud, and still a failure.
-test: install-dev compilemessages
+# The checks before any test run; make test and make test-fast both start with them.
+checks: install-dev compilemessages
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	@echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  (database: $${DATABASE_URL:+$${DATABASE_URL%%:*}}$${DATABASE_URL:-sqlite}; broker: $${REDIS_URL:+redis}$${REDIS_URL:-none, tasks in-process})"
+
+# What a run says it runs on: the database's scheme and whether there is a broker, never a URL (it may
+# hold a password).
+RUNS_ON = db=$${DATABASE_URL:-sqlite}; broker=$${REDIS_URL:+redis}; \
+	runs_on="database: $${db%%:*}; broker: $${broker:-none, tasks in-process}"
+
+# pytest exits 5 when it collected nothing: said out loud, and still a failure.
+test: checks
+	@$(RUNS_ON); echo "$(VENV)/bin/pytest $(PYTEST_ARGS)  ($$runs_on)"
 	@status=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
+	exit $$status
+
+# The quick loop: the checks, then every test not marked slow on FAST_WORKERS processes (pytest-xdist;
+# pytest-django gives each its own test database, test_<name>_gw0, ...). Under REDIS_URL, the tests
+# that share its one database (the broker, and the cache API tests flush) would disturb each other in
+# parallel: the parallel run goes without Redis, and the tests marked redis or worker follow on it,
+# one at a time. The time printed covers the checks and both runs.
+FAST_WORKERS ?= auto
+FAST_SELECT := not slow
+ON_REDIS := redis or worker
+PYTEST_FAST := $(VENV)/bin/pytest -n $(FAST_WORKERS) --dist loadfile -m '$(FAST_SELECT) and not ($(ON_REDIS))'
+PYTEST_ON_REDIS := $(VENV)/bin/pytest -p no:xdist -m '$(FAST_SELECT) and ($(ON_REDIS))'
+
+test-fast: install-dev
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory checks || status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		(REDIS_URL=; $(RUNS_ON); echo "$(PYTEST_FAST) $(PYTEST_ARGS)  ($$runs_on)"); \
+		REDIS_URL= $(PYTEST_FAST) $(PYTEST_ARGS) || status=$$?; \
+	fi; \
+	if [ $$status -eq 0 ] && [ -n "$$REDIS_URL" ]; then \
+		echo "$(PYTEST_ON_REDIS) $(PYTEST_ARGS)  (broker: redis, one at a time)"; \
+		$(PYTEST_ON_REDIS) $(PYTEST_ARGS) || status=$$?; \
+	fi; \
+	if [ $$status -eq 5 ]; then echo "make test-fast: pytest collected no tests (exit 5); that is a failure." >&2; fi; \
+	if [ $$status -eq 0 ]; then outcome=passed; else outcome=FAILED; fi; \
+	echo "make test-fast: $$outcome in $$(( $$(date +%s) - start )) s"; \
 	exit $$status
 
 lint: install-dev
@@ -120,7 +174,7 @@ format: install-dev
 clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	find locale -name '*.mo' -delete 2>/dev/null || true
-	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts
+	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts demo-emails
 
 distclean: clean
 	rm -rf $(VENV)

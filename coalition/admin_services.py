@@ -16,6 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import router, transaction
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -126,7 +127,7 @@ class ServiceInlineFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
-            if not (self.can_delete and self._should_delete_form(form)) or form.instance.pk is None:
+            if not (self.can_delete and form.cleaned_data.get(DELETION_FIELD_NAME)) or form.instance.pk is None:
                 continue
             inline = form.service_admin
             obj = type(form.instance)._default_manager.get(pk=form.instance.pk)

@@ -87,13 +87,32 @@ def parse_email_url(url):
         except ValueError as exc:
             raise ImproperlyConfigured(f"EMAIL_URL has an invalid port: {exc}") from exc
         default_port = {"smtp": 25, "smtps": 465, "submission": 587}[scheme]
+        use_ssl = scheme == "smtps" or query.get("ssl", "").lower() in _TRUE
+        use_tls = scheme == "submission" or query.get("tls", "").lower() in _TRUE
+        # Django refuses both only when the first email is sent; refusing here stops the process at start.
+        if use_ssl and use_tls:
+            raise ImproperlyConfigured(
+                "EMAIL_URL asks for both SSL and STARTTLS: use smtps:// (or ?ssl=1) for SSL from the first byte, "
+                "or submission:// (or ?tls=1) for STARTTLS, not both."
+            )
         config.update(
             EMAIL_HOST=parts.hostname or "localhost",
             EMAIL_PORT=port or default_port,
             EMAIL_HOST_USER=unquote(parts.username or ""),
             EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
-            EMAIL_USE_SSL=scheme == "smtps" or query.get("ssl", "").lower() in _TRUE,
-            EMAIL_USE_TLS=scheme == "submission" or query.get("tls", "").lower() in _TRUE,
-            EMAIL_TIMEOUT=int(query.get("timeout", 10)),
+            EMAIL_USE_SSL=use_ssl,
+            EMAIL_USE_TLS=use_tls,
+            EMAIL_TIMEOUT=_email_timeout(query.get("timeout", "10")),
         )
     return config
+
+
+def _email_timeout(raw):
+    """EMAIL_URL's ``timeout``: a positive whole number of seconds, or a refusal naming EMAIL_URL."""
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL has timeout={raw!r}: it must be a whole number of seconds.") from None
+    if value < 1:
+        raise ImproperlyConfigured(f"EMAIL_URL has timeout={value}: it must be at least 1 second.")
+    return value

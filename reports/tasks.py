@@ -6,6 +6,7 @@ import logging
 import smtplib
 
 from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
@@ -25,13 +26,33 @@ FAN_OUT_OPTIONS = {"autoretry_for": (BrokerError,), "retry_backoff": 5, "max_ret
 
 
 class DeliveryTask(Task):
-    """After the last retry (or any other error) the delivery is marked failed with the error."""
+    """After the last retry (or any other error) the delivery is marked failed with the error.
+
+    The retry settings are read when a retry is decided, not when this module is imported, so
+    ``override_settings`` and a changed environment take effect.
+    """
+
+    @property
+    def max_retries(self):
+        """Celery's retry limit, read by ``Task.retry``: REPORTS_MAX_RETRIES as it is now."""
+        return settings.REPORTS_MAX_RETRIES
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         delivery_id = kwargs.get("delivery_id", args[0] if args else None)
         if delivery_id is not None:
             services.delivery_fail(delivery_id=delivery_id, error=exc)
         logger.error("Report delivery %s failed for good: %r", delivery_id, exc)
+
+
+def retry_countdown(retries):
+    """Seconds before retry ``retries + 1``: a random time up to REPORTS_RETRY_BACKOFF x 2^retries (full
+    jitter), at most REPORTS_RETRY_BACKOFF_MAX."""
+    return get_exponential_backoff_interval(
+        factor=settings.REPORTS_RETRY_BACKOFF,
+        retries=retries,
+        maximum=settings.REPORTS_RETRY_BACKOFF_MAX,
+        full_jitter=True,
+    )
 
 
 def queue_deliveries(delivery_ids):
@@ -112,15 +133,7 @@ def requeue_stalled_deliveries():
     return queue_deliveries(ids)
 
 
-@shared_task(
-    bind=True,
-    base=DeliveryTask,
-    autoretry_for=RETRYABLE,
-    retry_backoff=settings.REPORTS_RETRY_BACKOFF,
-    retry_backoff_max=settings.REPORTS_RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=settings.REPORTS_MAX_RETRIES,
-)
+@shared_task(bind=True, base=DeliveryTask)
 def deliver(self, delivery_id):
     """Send one ledger row, at most once: ``sent``, ``skipped`` (done already), ``busy`` (another
     worker is sending it right now and owns the outcome) or ``unconfirmed``."""
@@ -142,8 +155,11 @@ def deliver(self, delivery_id):
             if _permanent(exc):
                 services.delivery_fail(delivery_id=delivery_id, error=exc)
                 return "failed"
-            raise
-    return "sent"
+            error = exc
+        else:
+            return "sent"
+    # Retried once the lock is released: without a broker the retry runs at once, inside this call.
+    raise self.retry(exc=error, countdown=retry_countdown(self.request.retries))
 
 
 def _permanent(exc):

@@ -5,6 +5,7 @@ were called, so the tests check the order and the exit codes without installing 
 """
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -32,7 +33,7 @@ def fake_venv(tmp_path):
         venv = tmp_path / "venv"
         (venv / "bin").mkdir(parents=True, exist_ok=True)
         log = tmp_path / "calls.log"
-        for tool in ("python", "ruff", "lint-imports", "pytest", "celery"):
+        for tool in ("python", "ruff", "lint-imports", "pytest", "celery", "uv"):
             path = venv / "bin" / tool
             path.write_text(STUB.format(log=log, pytest_status=pytest_status))
             path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -90,7 +91,8 @@ def test_make_test_passes_database_and_redis_urls_through(fake_venv, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert seen.read_text().split() == ["postgres://postgres@127.0.0.1:5432/x", "redis://127.0.0.1:6379/3"]
-    assert "database: postgres" in result.stdout, "make test says which database it runs on"
+    assert "(database: postgres; broker: redis)" in result.stdout, "make test says what it runs on"
+    assert "://" not in result.stdout, "and prints no URL, which may hold a password"
 
 
 def test_make_test_fails_loudly_when_pytest_collects_nothing(fake_venv):
@@ -118,6 +120,59 @@ def test_make_test_stops_at_a_failing_check(fake_venv):
     assert not any(call.startswith("pytest") for call in calls(log)), "pytest must not run after a failed lint"
 
 
+def test_make_test_fast_runs_the_checks_then_the_quick_tests_in_parallel_and_says_how_long(fake_venv):
+    venv, log = fake_venv()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL"} and not key.startswith("MAKE")
+    }
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", "test-fast"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert [call for call in calls(log) if "compilemessages" not in call] == [
+        "python manage.py check",
+        "python manage.py makemigrations --check --dry-run",
+        "ruff check .",
+        "lint-imports",
+        "pytest -n auto --dist loadfile -m not slow and not (redis or worker)",
+    ]
+    assert "(database: sqlite; broker: none, tasks in-process)" in result.stdout
+    assert re.search(r"^make test-fast: passed in \d+ s$", result.stdout, re.MULTILINE)
+
+
+def test_make_test_fast_under_redis_runs_the_tests_that_share_it_one_at_a_time_after_the_rest(fake_venv, tmp_path):
+    venv, log = fake_venv()
+    seen = tmp_path / "redis-url.log"
+    (venv / "bin" / "pytest").write_text(f'#!/bin/sh\necho "pytest $* REDIS_URL=$REDIS_URL" >> "{seen}"\n')
+
+    result = run_make("test-fast", "FAST_WORKERS=2", venv=venv, env={"REDIS_URL": "redis://127.0.0.1:6379/3"})
+
+    assert result.returncode == 0, result.stderr
+    assert seen.read_text().splitlines() == [
+        "pytest -n 2 --dist loadfile -m not slow and not (redis or worker) REDIS_URL=",
+        "pytest -p no:xdist -m not slow and (redis or worker) REDIS_URL=redis://127.0.0.1:6379/3",
+    ]
+
+
+@pytest.mark.parametrize(("status", "message"), [(1, "FAILED in"), (5, "collected no tests (exit 5)")])
+def test_make_test_fast_fails_when_pytest_does(fake_venv, status, message):
+    venv, _log = fake_venv(pytest_status=status)
+
+    result = run_make("test-fast", venv=venv)
+
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
 def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
     venv, log = fake_venv()
 
@@ -126,7 +181,7 @@ def test_make_run_migrates_imports_rates_loads_the_demo_then_serves(fake_venv):
     assert result.returncode == 0, result.stderr
     steps = [call for call in calls(log) if "compilemessages" not in call]
     assert steps == [
-        "python manage.py migrate --noinput",
+        "python manage.py migrate --noinput --verbosity 0",
         "python manage.py import_rates",
         "python manage.py load_demo",
         "python manage.py runserver 127.0.0.1:8000",
@@ -166,8 +221,8 @@ def test_make_run_creates_the_virtualenv_and_installs_when_missing(tmp_path):
     assert result.returncode == 0, result.stderr
     plan = result.stdout
     assert f"-m venv {tmp_path / 'new-venv'}" in plan
-    assert "pip --disable-pip-version-check install -r requirements.txt" in plan
-    assert plan.index("-m venv") < plan.index("install -r requirements.txt") < plan.index("manage.py migrate")
+    assert "pip --disable-pip-version-check install --require-hashes -r requirements.txt" in plan
+    assert plan.index("-m venv") < plan.index("-r requirements.txt") < plan.index("manage.py migrate")
 
 
 @pytest.mark.parametrize(
@@ -186,6 +241,30 @@ def test_make_targets(fake_venv, target, expected):
 
     assert result.returncode == 0, result.stderr
     assert [call for call in calls(log) if "compilemessages" not in call] == expected
+
+
+def test_make_lock_compiles_both_locks_with_hashes_for_every_platform(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("lock", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    options = "pip compile --universal --python-version 3.11 --generate-hashes --quiet"
+    options += ' --custom-compile-command "make lock"'
+    assert [" ".join(call.replace("make lock", '"make lock"').split()) for call in calls(log)] == [
+        f"uv {options} requirements.in -o requirements.txt",
+        f"uv {options} requirements-dev.in --constraint requirements.txt -o requirements-dev.txt",
+    ]
+
+
+def test_make_lock_upgrade_moves_only_the_packages_named(fake_venv):
+    venv, log = fake_venv()
+
+    result = run_make("lock", "UPGRADE=kombu redis", venv=venv)
+
+    assert result.returncode == 0, result.stderr
+    assert all("--upgrade-package kombu --upgrade-package redis " in call for call in calls(log))
+    assert not any("--upgrade " in call for call in calls(log))
 
 
 @pytest.mark.parametrize(("target", "word"), [("worker", "worker"), ("beat", "beat")])

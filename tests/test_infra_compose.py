@@ -165,7 +165,7 @@ def test_dockerfile_builds_a_non_root_gunicorn_image_with_collected_static_files
     dockerfile = (ROOT / "Dockerfile").read_text()
 
     assert re.search(r"^FROM python:3\.11-slim", dockerfile, re.MULTILINE)
-    assert "pip install -r requirements.txt" in dockerfile
+    assert "pip install --require-hashes -r requirements.txt" in dockerfile
     assert re.search(r"SECRET_KEY=\S+ DEBUG=0 python manage.py collectstatic --noinput", dockerfile)
     users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
     assert users, "the image runs as a named user"

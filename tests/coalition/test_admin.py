@@ -4,6 +4,7 @@ The demo is loaded once for the module (rolled back at the end); each test runs 
 transaction on top of it.
 """
 
+import html
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from coalition import services as coalition_services
 from coalition.models import APIKey, Coalition, Member, Membership
@@ -122,16 +124,51 @@ def test_changelist_change_and_history_pages_load(
         assert superuser_client.get(_url(model, "add")).status_code == 200
 
 
-@pytest.mark.parametrize("model", [Pledge, Meeting, PriorityPurchase, Disbursement, Allocation, ActionItem])
-def test_historied_records_show_their_history_with_changes(demo, superuser_client, model):
-    obj = model._default_manager.order_by("pk").first()
-    record = obj.history.order_by("history_date").first()
-    response = superuser_client.get(
-        reverse(
-            f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history", args=[obj.pk, record.history_id]
+def _change(obj, user, text):
+    """Set one text field of ``obj`` to ``text`` through its service; returns the field's name."""
+    if isinstance(obj, Pledge):
+        services.pledge_update(acting_user=user, pledge=obj, description=text)
+        return "description"
+    if isinstance(obj, Meeting):
+        meeting_services.meeting_update(acting_user=user, meeting=obj, location=text)
+        return "location"
+    if isinstance(obj, PriorityPurchase):
+        services.priority_update(acting_user=user, priority=obj, description=text)
+        return "description"
+    if isinstance(obj, Disbursement):
+        services.disbursement_update(acting_user=user, disbursement=obj, note=text)
+        return "note"
+    if isinstance(obj, Allocation):
+        services.allocation_set(
+            acting_user=user, pledge=obj.pledge, priority=obj.priority, amount_eur=obj.amount_eur, note=text
         )
-    )
-    assert response.status_code == 200
+        return "note"
+    meeting_services.action_item_update(acting_user=user, action_item=obj, text=text)
+    return "text"
+
+
+@pytest.mark.parametrize("model", [Pledge, Meeting, PriorityPurchase, Disbursement, Allocation, ActionItem])
+def test_historied_records_show_their_history_with_changes(demo, superuser_client, admin_user, model):
+    obj = model._default_manager.order_by("pk").first()
+    unchanged = model._default_manager.get(pk=obj.pk)
+    field = _change(obj, admin_user, "Changed in the admin test")
+    before = getattr(unchanged, field)
+    assert before, f"the demo's first {model.__name__} needs a {field} for the change to replace"
+    latest, previous = obj.history.order_by("-history_date", "-history_id")[:2]
+
+    page = superuser_client.get(_url(model, "history", obj.pk)).content.decode()
+    # The history page lists the change: the field, its old and new value, and who made it.
+    label = capfirst(model._meta.get_field(field).verbose_name)
+    changes = page[page.index(f"<strong>{label}:</strong>") :]
+    assert html.escape(before[:30]) in changes[: changes.index("&rarr;")]  # long values are abridged
+    assert "Changed in the admin test" in changes[: changes.index("</li>")]
+    assert admin_user.username in page
+
+    # Each version opens as it was: the new text in the latest, the old one in the version before it.
+    for record, text in ((latest, "Changed in the admin test"), (previous, before)):
+        response = superuser_client.get(_url(model, "simple_history", obj.pk, record.history_id))
+        assert response.status_code == 200
+        assert response.context["adminform"].form.initial[field] == text
 
 
 def test_the_admin_index_lists_the_apps(demo, superuser_client):
@@ -310,6 +347,32 @@ def test_a_disbursement_inline_goes_through_the_service(eur_pledge, superuser_cl
     eur_pledge.refresh_from_db()
     assert (eur_pledge.status, eur_pledge.disbursed_amount) == ("fulfilled", Decimal("1000.00"))
     assert eur_pledge.disbursements.get().created_by == admin_user
+
+
+def test_deleting_a_disbursement_inline_goes_through_the_service(eur_pledge, superuser_client, admin_user):
+    payment = services.disbursement_record(
+        acting_user=None, pledge=eur_pledge, amount=Decimal("400.00"), date=date(2024, 3, 1), reference="TX"
+    )
+    eur_pledge.refresh_from_db()
+    data = _change_post(
+        eur_pledge,
+        **_management("disbursements", total=1, initial=1),
+        **{
+            "disbursements-0-id": str(payment.pk),
+            "disbursements-0-pledge": str(eur_pledge.pk),
+            "disbursements-0-amount": "400.00",
+            "disbursements-0-date": "2024-03-01",
+            "disbursements-0-reference": "TX",
+            "disbursements-0-loaded_version": str(payment.version),
+            "disbursements-0-DELETE": "on",
+        },
+    )
+    response = superuser_client.post(_url(Pledge, "change", eur_pledge.pk), data)
+    assert response.status_code == 302
+    eur_pledge.refresh_from_db()
+    assert not eur_pledge.disbursements.exists()
+    assert (eur_pledge.status, eur_pledge.disbursed_amount) == ("confirmed", Decimal("0.00"))
+    assert Disbursement.history.filter(id=payment.pk, history_type="-").get().history_user == admin_user
 
 
 def test_an_invalid_inline_rolls_the_whole_page_back(eur_pledge, superuser_client):

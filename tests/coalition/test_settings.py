@@ -63,7 +63,7 @@ def test_with_nothing_set_the_portal_runs_on_sqlite_with_tasks_in_process_and_co
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["NAME"] == str(BASE_DIR / "db.sqlite3")
     assert config["CELERY_TASK_ALWAYS_EAGER"] is True
-    assert config["CELERY_BROKER_URL"] == "memory://"
+    assert config["CELERY_BROKER_URL"] == "memory://localhost/"
     assert config["CACHE"] == "django.core.cache.backends.locmem.LocMemCache"
     assert config["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert config["SITE_URL"] == "http://127.0.0.1:8000"

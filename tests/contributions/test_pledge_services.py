@@ -491,7 +491,23 @@ def _raw_pledge(coalition, member, **overrides):
 
 
 def test_raw_pledge_with_valid_values_is_accepted(coalition, member_a):
-    assert _raw_pledge(coalition, member_a).pk is not None
+    pledge = _raw_pledge(coalition, member_a)
+
+    stored = Pledge.objects.filter(pk=pledge.pk).values(
+        "coalition", "member", "title", "amount", "currency", "amount_eur", "status", "disbursed_amount"
+    )
+    assert list(stored) == [
+        {
+            "coalition": coalition.pk,
+            "member": member_a.pk,
+            "title": "Raw",
+            "amount": Decimal("100.00"),
+            "currency": "EUR",
+            "amount_eur": Decimal("100.00"),
+            "status": Pledge.Status.DRAFT,
+            "disbursed_amount": Decimal("0.00"),
+        }
+    ]
 
 
 @pytest.mark.parametrize(

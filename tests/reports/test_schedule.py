@@ -102,3 +102,17 @@ def test_the_schedule_survives_beats_pickled_schedule_file():
     assert schedule.zone == "Europe/Kyiv"
     assert schedule == ZonedCrontab(day_of_week="mon", hour=8, minute=0, zone="Europe/Kyiv")
     assert schedule != ZonedCrontab(day_of_week="mon", hour=8, minute=0, zone="UTC")
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"day_of_week": "mon", "hour": 8, "minute": 0}, "<ZonedCrontab: 0 8 mon (m/h/dow) Europe/Kyiv>"),
+        (
+            {"day_of_week": "mon-fri", "hour": "8,17", "minute": "*/15"},
+            "<ZonedCrontab: */15 8,17 mon-fri (m/h/dow) Europe/Kyiv>",
+        ),
+    ],
+)
+def test_the_repr_shows_the_fields_as_written_and_the_zone(fields, expected):
+    assert repr(ZonedCrontab(zone="Europe/Kyiv", **fields)) == expected
