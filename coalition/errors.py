@@ -1,6 +1,11 @@
 """Errors services raise besides Django's ValidationError and PermissionDenied."""
 
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
+
+#: The database errors that are the connection's, not the data's (a restart, a failover, a pooler out
+#: of connections): worth trying again later, never a verdict on the record.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
 class ConflictError(Exception):

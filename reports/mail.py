@@ -92,11 +92,23 @@ def mail_connection():
 def send(backend, message, *, on_handoff):
     """Send ``message`` on the open ``backend``, calling ``on_handoff`` at the point of no return.
 
-    Backends without SMTP (console, locmem, file) have no such point: the hook runs before sending.
+    If ``on_handoff`` fails (the database is down, the lease ran out) the message is not finished and the
+    connection is dropped at once: the server discards a DATA it never saw end, and nobody waits out a
+    QUIT the server, still reading DATA, would never answer. Backends without SMTP (console, locmem,
+    file) have no such point: the hook runs before sending.
     """
     connection = getattr(backend, "connection", None)
     if isinstance(connection, _HandoffMixin):
-        connection.before_end_of_data = on_handoff
+
+        def handoff_or_abort():
+            try:
+                on_handoff()
+            except BaseException:
+                connection.close()  # the socket, without QUIT
+                backend.connection = None
+                raise
+
+        connection.before_end_of_data = handoff_or_abort
         try:
             sent = backend.send_messages([message])
         finally:

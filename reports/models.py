@@ -53,11 +53,14 @@ class Subscription(models.Model):
 class Delivery(models.Model):
     """One report for one period to one recipient: the unique key makes it exactly one email.
 
-    ``pending`` → ``sending`` (claimed, attempt counted, committed before SMTP) → ``sent``. A failure
-    before the message was handed over returns it to ``pending`` for a retry, and after the last retry
-    it is ``failed``. ``handed_off_at`` is written just before the end of the SMTP DATA: a sender that
-    stops after it cannot know whether the server took the message, so the row becomes
-    ``unconfirmed`` and is never sent again (a duplicate is avoided at the risk of a loss).
+    ``pending`` → ``sending`` (claimed for a lease, attempt counted, committed before SMTP) → ``sent``.
+    A failure before the message was handed over returns it to ``pending`` for a retry at
+    ``next_attempt_at``, and after the last attempt it is ``failed``. ``handed_off_at`` is written just
+    before the end of the SMTP DATA, only while the sender's lease holds: a sender that stops after it
+    cannot know whether the server took the message, so the row becomes ``unconfirmed`` and is never
+    sent again (a duplicate is avoided at the risk of a loss). The lease (``lease_until``), not a
+    database session, says who may send: it works through a pooler in transaction mode, and a dead
+    sender's row is taken over once its lease has run out.
     """
 
     class Status(models.TextChoices):
@@ -111,6 +114,8 @@ class Delivery(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=255)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("last attempt started at"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("being sent until"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     handed_off_at = models.DateTimeField(_("handed to the SMTP server at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
@@ -125,6 +130,7 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["coalition", "report", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
         ]
         constraints = [
             models.UniqueConstraint(

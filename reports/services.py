@@ -1,14 +1,14 @@
 """Report emails: subscriptions, the language preference, and the delivery ledger's transitions.
 
 Exactly once per (report, coalition, period, recipient): the ledger row is created once (unique key),
-claimed under a PostgreSQL advisory lock held for the whole send (so two workers never send the
-same row; a dead worker's lock dies with its connection), marked ``sending`` with the attempt counted
-in a committed transaction before SMTP, stamped ``handed_off_at`` just before the end of DATA, and
-marked ``sent`` right after the server's reply. See README "Report emails" for what this guarantees.
+claimed for a lease (``sending``, the attempt counted, committed before SMTP; two workers never hold
+the same row, and a dead worker's row is taken over once its lease runs out), stamped
+``handed_off_at`` just before the end of DATA while the lease holds, and marked ``sent`` right after
+the server's reply. No session state is involved, so it holds through a pooler in transaction mode.
+See README "Report emails" for what this guarantees.
 """
 
 import hashlib
-import zlib
 from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,8 +28,6 @@ from coalition.models import Coalition, Profile
 from reports.models import Delivery, Report, Subscription
 
 D = Delivery.Status
-#: PostgreSQL advisory locks take (int4, int4): this namespace and the delivery id.
-LOCK_NAMESPACE = zlib.crc32(b"reports.delivery") & 0x7FFFFFFF
 UNSUBSCRIBE_SALT = "reports.unsubscribe"
 ERROR_LENGTH = 2000
 
@@ -194,24 +192,9 @@ def delivery_retry(*, acting_user, delivery):
     return delivery
 
 
-@contextmanager
-def delivery_lock(delivery_id):
-    """Whether this process may send the delivery: a session-level advisory lock, held until the
-    block ends or the process's database connection dies (a SIGKILLed worker frees it at once).
-    Other databases (SQLite, in-process tasks) have one sender anyway: always True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = (LOCK_NAMESPACE, (delivery_id + 2**31) % 2**32 - 2**31)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+class LeaseLost(Exception):
+    """The sender's lease on a delivery ran out (or another sender took it over) before the hand-off:
+    it must not finish the message."""
 
 
 def _error_text(error):
@@ -227,18 +210,23 @@ def _error_text(error):
 
 
 def delivery_claim(*, delivery_id, now=None):
-    """Take a delivery for one attempt (call under ``delivery_lock``): the row to send, or None when
-    there is nothing to send. Commits ``sending`` and the attempt before any SMTP traffic.
+    """Take a delivery for one attempt: ``(outcome, delivery)``. The outcome is ``"claimed"`` (the row is
+    ``sending`` under this sender's lease for REPORTS_SEND_LEASE seconds, the attempt counted and
+    committed before any SMTP traffic; ``delivery.attempts`` is the claim's fencing token), ``"busy"``
+    (another sender's lease still runs: it owns the outcome), ``"skipped"`` (nothing to send) or
+    ``"unconfirmed"``.
 
-    A row found ``sending`` had a sender that died (the lock says no one holds it): before the
-    hand-off the server holds no message, so it is sent again; after it the outcome is unknown and
-    the row becomes ``unconfirmed`` rather than risk a duplicate.
+    A row found ``sending`` with its lease run out had a sender that died: before the hand-off the
+    server holds no message, so it is sent again; after it the outcome is unknown and the row becomes
+    ``unconfirmed`` rather than risk a duplicate.
     """
     now = now or timezone.now()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status in Delivery.DONE:
-            return None
+            return "skipped", None
+        if delivery.status == D.SENDING and delivery.lease_until is not None and delivery.lease_until > now:
+            return "busy", None
         if delivery.status == D.SENDING and delivery.handed_off_at is not None:
             delivery.status = D.UNCONFIRMED
             delivery.last_error = _(
@@ -246,13 +234,14 @@ def delivery_claim(*, delivery_id, now=None):
                 "reply was recorded: probably delivered, not sent again to avoid a duplicate."
             ) % {"time": delivery.handed_off_at.isoformat(timespec="milliseconds")}
             delivery.save(update_fields=["status", "last_error"])
-            return None
+            return "unconfirmed", None
         delivery.status = D.SENDING
         delivery.attempts += 1
         delivery.claimed_at = now
+        delivery.lease_until = now + timedelta(seconds=settings.REPORTS_SEND_LEASE)
         delivery.handed_off_at = None
-        delivery.save(update_fields=["status", "attempts", "claimed_at", "handed_off_at"])
-    return Delivery.objects.select_related("coalition", "user", "meeting", "pledge").get(pk=delivery_id)
+        delivery.save(update_fields=["status", "attempts", "claimed_at", "lease_until", "handed_off_at"])
+    return "claimed", Delivery.objects.select_related("coalition", "user", "meeting", "pledge").get(pk=delivery_id)
 
 
 @contextmanager
@@ -260,7 +249,8 @@ def _quick_commit():
     """A transaction whose COMMIT does not wait for the WAL flush (PostgreSQL's synchronous_commit off):
     ~0.5 ms instead of ~3 ms here. The marks below sit between two SMTP steps, so every millisecond
     is time in which a dying worker leaves an ambiguous row. Only a crash of PostgreSQL itself (not of
-    a worker) can lose such a commit, and the state it falls back to is the one before the mark."""
+    a worker) can lose such a commit, and the state it falls back to is the one before the mark.
+    ``SET LOCAL`` lasts for the transaction only, so it holds through a pooler in transaction mode."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -268,24 +258,35 @@ def _quick_commit():
         yield
 
 
+def _own(delivery):
+    """The row as long as this sender's claim holds it."""
+    return Delivery.objects.filter(pk=delivery.pk, status=D.SENDING, attempts=delivery.attempts)
+
+
 def delivery_handed_off(*, delivery):
-    """The end of DATA is about to be written: from here a retry could duplicate the message."""
-    delivery.handed_off_at = timezone.now()
+    """The end of DATA is about to be written: from here a retry could duplicate the message. Recorded
+    only while this sender's lease holds; otherwise LeaseLost, and the message must not be finished."""
+    now = timezone.now()
     with _quick_commit():
-        Delivery.objects.filter(pk=delivery.pk, status=D.SENDING).update(handed_off_at=delivery.handed_off_at)
+        marked = _own(delivery).filter(lease_until__gt=now).update(handed_off_at=now)
+    if not marked:
+        raise LeaseLost(f"The lease on delivery {delivery.pk} ran out before the hand-off.")
+    delivery.handed_off_at = now
 
 
 def delivery_sent(*, delivery):
-    """The server accepted the message."""
+    """The server accepted the message (whatever became of the lease: it has the message)."""
     delivery.status, delivery.sent_at = D.SENT, timezone.now()
     with _quick_commit():
-        Delivery.objects.filter(pk=delivery.pk).update(status=D.SENT, sent_at=delivery.sent_at)
+        Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+            status=D.SENT, sent_at=delivery.sent_at, lease_until=None
+        )
 
 
-def delivery_attempt_failed(*, delivery, error, server_replied):
+def delivery_attempt_failed(*, delivery, error, server_replied, retry_in=0):
     """Record a failed attempt; whether to retry it. Refused or never handed over: back to
-    ``pending`` for the next attempt. Handed over with no reply (connection lost after the end of
-    DATA): ``unconfirmed``, not retried."""
+    ``pending`` for the next attempt in ``retry_in`` seconds. Handed over with no reply (connection
+    lost after the end of DATA): ``unconfirmed``, not retried."""
     text = _error_text(error)
     if delivery.handed_off_at is not None and not server_replied:
         delivery.status = D.UNCONFIRMED
@@ -296,20 +297,28 @@ def delivery_attempt_failed(*, delivery, error, server_replied):
         delivery.status = D.PENDING
         delivery.handed_off_at = None
     delivery.last_error = text[:ERROR_LENGTH]
-    Delivery.objects.filter(pk=delivery.pk).update(
-        status=delivery.status, handed_off_at=delivery.handed_off_at, last_error=delivery.last_error
+    delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
+    Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+        status=delivery.status,
+        handed_off_at=delivery.handed_off_at,
+        last_error=delivery.last_error,
+        lease_until=None,
+        next_attempt_at=delivery.next_attempt_at,
     )
     return delivery.status == D.PENDING
 
 
-def deliveries_stalled(*, older_than, now=None):
-    """Ids of deliveries still pending or sending ``older_than`` seconds after they were queued or
-    last claimed: their task was lost, or is far behind; either way another one is harmless."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=older_than)
+def deliveries_stalled(*, grace, now=None):
+    """Ids of deliveries whose task seems lost: pending ``grace`` seconds past the attempt they wait for
+    (their queueing, or a retry's time), or sending with the sender's lease run out ``grace`` seconds
+    ago. Another task for them is harmless (the lease and the ledger decide who sends)."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=grace)
+    pending = Q(status=D.PENDING) & Q(due__lt=cutoff)
+    abandoned = Q(status=D.SENDING) & (Q(lease_until__lt=cutoff) | Q(lease_until__isnull=True, due__lt=cutoff))
     return list(
         Delivery.objects.filter(status__in=(D.PENDING, D.SENDING))
-        .annotate(last_activity=Coalesce("claimed_at", "created_at"))
-        .filter(last_activity__lt=cutoff)
+        .annotate(due=Coalesce("next_attempt_at", "claimed_at", "created_at"))
+        .filter(pending | abandoned)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -318,7 +327,7 @@ def deliveries_stalled(*, older_than, now=None):
 def delivery_fail(*, delivery_id, error):
     """No attempt is left: the delivery failed with ``error``, for the secretariat to see."""
     Delivery.objects.filter(pk=delivery_id).exclude(status__in=(D.SENT, D.UNCONFIRMED)).update(
-        status=D.FAILED, last_error=_error_text(error)
+        status=D.FAILED, last_error=_error_text(error), lease_until=None
     )
 
 

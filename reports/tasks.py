@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
+from coalition.errors import CONNECTION_ERRORS
 from coalition.models import Coalition
 from contributions.models import Pledge
 from meetings.models import Meeting
@@ -39,7 +40,7 @@ class DeliveryTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         delivery_id = kwargs.get("delivery_id", args[0] if args else None)
-        if delivery_id is not None:
+        if delivery_id is not None and not isinstance(exc, (*CONNECTION_ERRORS, services.LeaseLost)):
             services.delivery_fail(delivery_id=delivery_id, error=exc)
         logger.error("Report delivery %s failed for good: %r", delivery_id, exc)
 
@@ -56,9 +57,19 @@ def retry_countdown(retries):
 
 
 def queue_deliveries(delivery_ids):
-    """One deliver task per ledger row, queued once the rows are committed."""
+    """One deliver task per ledger row, queued once the rows are committed. The ledger is the record of
+    what is owed: a row the broker did not take (it is down) is sent by the requeue sweep, later."""
     ids = list(delivery_ids)
-    transaction.on_commit(lambda: [deliver.delay(delivery_id) for delivery_id in ids])
+
+    def publish():
+        for delivery_id in ids:
+            try:
+                deliver.delay(delivery_id)
+            except (BrokerError, ConnectionError, OSError) as exc:
+                logger.warning("The broker took no deliver task (%r): %d deliveries wait for the sweep.", exc, len(ids))
+                return
+
+    transaction.on_commit(publish)
     return len(ids)
 
 
@@ -126,40 +137,53 @@ def send_confirmation_notice(pledge_id, to=None):
 
 @shared_task(**FAN_OUT_OPTIONS)
 def requeue_stalled_deliveries():
-    """Beat's safety net: a new deliver task for each delivery whose task seems lost."""
-    ids = services.deliveries_stalled(older_than=settings.REPORTS_REQUEUE_AFTER)
+    """Beat's safety net: a new deliver task for each delivery whose task seems lost (the broker lost it,
+    or its worker died holding the lease)."""
+    ids = services.deliveries_stalled(grace=settings.REPORTS_REQUEUE_GRACE)
     if ids:
         logger.warning("Queueing %d stalled report deliveries again: %s", len(ids), ids[:20])
     return queue_deliveries(ids)
 
 
+def database_countdown(retries):
+    """Seconds before trying again after a database error: doubling from 1 to 30, with jitter."""
+    return get_exponential_backoff_interval(factor=1, retries=retries, maximum=30, full_jitter=True) + 1
+
+
 @shared_task(bind=True, base=DeliveryTask)
 def deliver(self, delivery_id):
     """Send one ledger row, at most once: ``sent``, ``skipped`` (done already), ``busy`` (another
-    worker is sending it right now and owns the outcome) or ``unconfirmed``."""
-    with services.delivery_lock(delivery_id) as acquired:
-        if not acquired:
-            return "busy"
-        delivery = services.delivery_claim(delivery_id=delivery_id)
-        if delivery is None:
-            return "skipped"
+    sender's lease runs: it owns the outcome) or ``unconfirmed``.
+
+    A database error (a restart, a pooler's hiccup) or a lease that ran out is not the mail server's
+    refusal: the task tries again later and the delivery is never marked failed for it; the SMTP
+    session is dropped at once rather than left waiting (mail.send aborts when the hand-off cannot be
+    recorded)."""
+    try:
+        outcome, delivery = services.delivery_claim(delivery_id=delivery_id)
+        if outcome != "claimed":
+            return outcome
         message = emails.build_message(delivery)
-        try:
-            with mail.mail_connection() as backend:
-                mail.send(backend, message, on_handoff=lambda: services.delivery_handed_off(delivery=delivery))
-                services.delivery_sent(delivery=delivery)
-        except RETRYABLE as exc:
-            replied = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
-            if not services.delivery_attempt_failed(delivery=delivery, error=exc, server_replied=replied):
-                return "unconfirmed"
-            if _permanent(exc):
-                services.delivery_fail(delivery_id=delivery_id, error=exc)
-                return "failed"
-            error = exc
-        else:
-            return "sent"
-    # Retried once the lock is released: without a broker the retry runs at once, inside this call.
-    raise self.retry(exc=error, countdown=retry_countdown(self.request.retries))
+        with mail.mail_connection() as backend:
+            mail.send(backend, message, on_handoff=lambda: services.delivery_handed_off(delivery=delivery))
+            services.delivery_sent(delivery=delivery)
+        return "sent"
+    except (*CONNECTION_ERRORS, services.LeaseLost) as exc:
+        logger.warning("Report delivery %s interrupted, trying again: %r", delivery_id, exc)
+        raise self.retry(
+            exc=exc, countdown=database_countdown(self.request.retries), max_retries=settings.REPORTS_DB_RETRIES
+        ) from exc
+    except RETRYABLE as exc:
+        replied = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+        countdown = retry_countdown(self.request.retries)
+        if not services.delivery_attempt_failed(
+            delivery=delivery, error=exc, server_replied=replied, retry_in=countdown
+        ):
+            return "unconfirmed"
+        if _permanent(exc):
+            services.delivery_fail(delivery_id=delivery_id, error=exc)
+            return "failed"
+        raise self.retry(exc=exc, countdown=countdown) from exc
 
 
 def _permanent(exc):

@@ -29,6 +29,11 @@ from meetings.models import Attendance
 from tests import factories
 
 ROOT = Path(settings.BASE_DIR)
+#: Every queue the settings route tasks to: the test worker consumes them all.
+QUEUES = (
+    settings.CELERY_TASK_DEFAULT_QUEUE,
+    *sorted({route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}),
+)
 
 
 # --- A real SMTP server ------------------------------------------------------------------------------
@@ -152,7 +157,7 @@ def purge_broker():
 
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
-        client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+        client.delete(*QUEUES, "unacked", "unacked_index", "unacked_mutex")
     finally:
         client.close()
 
@@ -177,7 +182,9 @@ class WorkerProcess:
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",
             "REPORTS_REQUEUE_EVERY": "2",
-            "REPORTS_REQUEUE_AFTER": "8",
+            "REPORTS_REQUEUE_GRACE": "3",
+            "REPORTS_SEND_LEASE": "6",
+            "OUTBOX_SWEEP_EVERY": "2",
             **env,
         }
         self.concurrency = concurrency
@@ -187,7 +194,7 @@ class WorkerProcess:
         command = [
             sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--loglevel=INFO",
             "--pool=prefork", f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle",
-            "--without-heartbeat", f"--hostname={self.name}",
+            "--without-heartbeat", f"--hostname={self.name}", f"--queues={','.join(QUEUES)}",
             # Beat inside the worker: the ledger's requeue sweep runs every 2 s (the digest's Monday
             # 08:00 entry is not due).
             "--beat", f"--schedule={self.log_path.with_suffix('.beat')}",
@@ -234,7 +241,7 @@ def wait_idle(worker, timeout=30):
     client = redis.Redis.from_url(settings.REDIS_URL)
 
     def idle():
-        if client.llen("celery") or client.zcard("unacked_index"):
+        if any(client.llen(queue) for queue in QUEUES) or client.zcard("unacked_index"):
             return False
         inspect = celery_app.control.inspect([worker.name], timeout=1)
         busy = [inspect.active(), inspect.reserved(), inspect.scheduled()]

@@ -142,4 +142,4 @@ def test_health_says_the_worker_answers(worker, client, settings):
     settings.REDIS_URL = os.environ["REDIS_URL"]
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "worker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok", "worker": "ok"}

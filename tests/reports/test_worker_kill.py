@@ -46,7 +46,7 @@ def running_deliveries(worker):
 def broker_state(broker):
     """The kombu keys that say where a task is: queued, held unacknowledged, the restore mutex."""
     return {
-        "queued": broker.llen("celery"),
+        "queued": broker.llen("reports"),
         "unacked": broker.hlen("unacked"),
         "unacked_mutex_ttl": broker.ttl("unacked_mutex"),
     }
