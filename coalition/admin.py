@@ -7,9 +7,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from coalition import services
+from coalition import outbox, services
 from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
-from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat
+from coalition.models import APIKey, Coalition, Member, Membership, OutboxMessage, Profile, Seat
 
 
 class MembershipInline(ServiceInline):
@@ -241,3 +241,31 @@ class APIKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
             lambda key: services.api_key_revoke(acting_user=request.user, api_key=key),
             _("%(count)s keys revoked."),
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """The side effects writes asked for (report emails, imports to run) and whether they ran: a row
+    that stays undone says the broker or a worker is missing. Written by the services, never here."""
+
+    list_display = ("task", "kwargs", "created_at", "dispatched_at", "dispatches", "done_at", "last_error")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "task")
+    search_fields = ("task",)
+    actions = ("hand_over_again",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.action(description=_("Hand the selected tasks to the broker again"))
+    def hand_over_again(self, request, queryset):
+        sent = outbox.dispatch(list(queryset.filter(done_at__isnull=True).values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)s tasks handed to the broker.") % {"count": sent}, messages.SUCCESS)

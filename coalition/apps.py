@@ -7,4 +7,19 @@ class CoalitionConfig(AppConfig):
     verbose_name = _("Coalitions")
 
     def ready(self):
-        from coalition import signals  # noqa: F401
+        from celery.signals import task_postrun
+
+        from coalition import outbox, signals  # noqa: F401
+
+        task_postrun.connect(_outbox_task_ran, dispatch_uid="coalition_outbox_done", weak=False)
+
+
+def _outbox_task_ran(sender=None, task_id=None, state=None, retval=None, **kwargs):
+    """A task handed over by the outbox ran: its row is done (a task that failed for good too, with
+    the error, rather than handed over forever; one being retried is not done yet)."""
+    from coalition import outbox
+
+    if state == "SUCCESS":
+        outbox.mark_done(task_id)
+    elif state == "FAILURE":
+        outbox.mark_done(task_id, error=repr(retval))

@@ -244,3 +244,33 @@ class APIKey(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class OutboxMessage(models.Model):
+    """A task a write asked for, stored in the writer's own transaction (so a rolled-back change asks
+    for nothing) and handed to the broker after the commit, then again by beat's sweep until the task
+    has run: a broker that is down, restarted or loses its queue delays the work but never drops it.
+    The tasks are idempotent (their own ledgers and status checks), so a second run is harmless."""
+
+    task = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("last handed to the broker at"), null=True, blank=True)
+    dispatches = models.PositiveIntegerField(_("times handed to the broker"), default=0)
+    done_at = models.DateTimeField(_("ran at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(
+                fields=["dispatched_at", "created_at"],
+                condition=Q(done_at__isnull=True),
+                name="outbox_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task}({self.kwargs}) #{self.pk}"

@@ -74,7 +74,7 @@ def meeting_update(*, acting_user, meeting, version=None, **changes):
 
 @transaction.atomic
 def meeting_mark_held(*, acting_user, meeting, version=None):
-    """Record that a planned meeting took place; the meeting summary goes out after commit."""
+    """Record that a planned meeting took place; the meeting summary is asked for in the same transaction."""
     permissions.ensure_can_manage(acting_user, meeting.coalition_id)
     meeting = lock_current(meeting, version)
     if meeting.status != M.PLANNED:
@@ -90,8 +90,7 @@ def meeting_mark_held(*, acting_user, meeting, version=None):
     meeting.held_at = timezone.now()
     meeting.held_by = acting_user if acting_user and acting_user.is_authenticated else None
     save_tracked(meeting, acting_user=acting_user, update_fields={"status", "held_at", "held_by"})
-    meeting_id, user_id = meeting.pk, getattr(acting_user, "pk", None)
-    transaction.on_commit(lambda: meeting_held.send(sender=Meeting, meeting_id=meeting_id, acting_user_id=user_id))
+    meeting_held.send(sender=Meeting, meeting_id=meeting.pk, acting_user_id=getattr(acting_user, "pk", None))
     return meeting
 
 

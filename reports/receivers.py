@@ -1,28 +1,18 @@
 """What the reports app does when other apps' events happen. The pledge and meeting signals are sent
-after their transaction commits, so a rolled-back change never reaches these receivers."""
+inside the writer's transaction: the report they ask for is an outbox row of that transaction
+(coalition.outbox), so a rolled-back change asks for nothing and a committed one is sent even if the
+broker is down at that moment."""
 
-import logging
-
+from coalition import outbox
 from reports import services, tasks
-
-logger = logging.getLogger(__name__)
-
-
-def _queue(task, object_id):
-    # The change is committed whatever happens here: a broker outage must not turn the user's saved
-    # change into an error page. The log says how to send the report by hand.
-    try:
-        task.delay(object_id)
-    except Exception:  # noqa: BLE001 - reported, and recoverable with send_report
-        logger.exception("Could not queue %s(%s); send it with manage.py send_report.", task.name, object_id)
 
 
 def on_pledge_confirmed(sender, pledge_id, **kwargs):
-    _queue(tasks.send_confirmation_notice, pledge_id)
+    outbox.enqueue(tasks.send_confirmation_notice.name, pledge_id=pledge_id)
 
 
 def on_meeting_held(sender, meeting_id, **kwargs):
-    _queue(tasks.send_meeting_summary, meeting_id)
+    outbox.enqueue(tasks.send_meeting_summary.name, meeting_id=meeting_id)
 
 
 def on_seat_changed(sender, seat, previous_role, **kwargs):

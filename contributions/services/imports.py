@@ -9,6 +9,7 @@ same steps and rolls back, so what it reports is what the confirmation will meet
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from coalition import permissions
+from coalition import outbox, permissions
+from coalition.errors import CONNECTION_ERRORS
 from coalition.models import Member, Membership
 from contributions.models import Pledge, PledgeImport
 from contributions.rates import RateCache
@@ -226,11 +228,11 @@ def _plan(rows, coalition, acting_user):
 
 
 def _on_imported(pledge_import, acting_user, confirmed_ids):
-    import_id, user_id = pledge_import.pk, getattr(acting_user, "pk", None)
-    transaction.on_commit(
-        lambda: pledges_imported.send(
-            sender=PledgeImport, pledge_import_id=import_id, acting_user_id=user_id, confirmed_ids=confirmed_ids
-        )
+    pledges_imported.send(
+        sender=PledgeImport,
+        pledge_import_id=pledge_import.pk,
+        acting_user_id=getattr(acting_user, "pk", None),
+        confirmed_ids=confirmed_ids,
     )
 
 
@@ -324,9 +326,8 @@ def pledge_import_parse(file, coalition, acting_user):
 
 
 def pledge_import_confirm(*, pledge_import, acting_user):
-    """Queue a previewed, error-free import: a Celery task with a broker, in-process otherwise."""
-    from contributions.tasks import pledge_import_task
-
+    """Queue a previewed, error-free import: an outbox row of this transaction for the Celery task (run
+    in-process without a broker)."""
     _ensure_own_import(pledge_import, acting_user)
     with transaction.atomic():
         locked = PledgeImport.objects.select_for_update().get(pk=pledge_import.pk)
@@ -336,7 +337,7 @@ def pledge_import_confirm(*, pledge_import, acting_user):
             raise ValidationError(_("Correct the file and upload it again: an import with errors cannot be confirmed."))
         locked.status = PledgeImport.Status.QUEUED
         locked.save(update_fields=["status"])
-        transaction.on_commit(lambda: pledge_import_task.delay(locked.pk))
+        outbox.enqueue("contributions.pledge_import", pledge_import_id=locked.pk)
     return locked
 
 
@@ -360,6 +361,10 @@ def pledge_import_apply(*, pledge_import_id):
             finished_at=timezone.now(),
         )
         return PledgeImport.objects.get(pk=pledge_import_id)
+    except CONNECTION_ERRORS:
+        # The database went away mid-run: nothing was written (one transaction), and the import stays
+        # running for the task to start it again (or the sweep to fail it, if it never can).
+        raise
     except Exception:
         # Nothing was written (one transaction); say so rather than leave the page "running" forever.
         PledgeImport.objects.filter(pk=pledge_import_id).update(
@@ -403,6 +408,27 @@ def _apply_locked(pledge_import_id, key):
         pledge_import.finished_at = timezone.now()
         pledge_import.save()
     return pledge_import
+
+
+def pledge_imports_interrupted(*, older_than, now=None):
+    """Fail the imports that started running ``older_than`` seconds ago and never ended: nothing of
+    theirs was written (one transaction). Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=older_than)
+    stale = PledgeImport.objects.filter(status=PledgeImport.Status.RUNNING, started_at__lt=cutoff)
+    return stale.update(
+        status=PledgeImport.Status.FAILED,
+        errors=[
+            problem(
+                0,
+                "",
+                _(
+                    "The import was interrupted (its worker or the database stopped) and nothing was saved. "
+                    "Upload the file again."
+                ),
+            )
+        ],
+        finished_at=now or timezone.now(),
+    )
 
 
 def pledge_import_progress(pledge_import):

@@ -99,8 +99,8 @@ def _stamp_status(pledge, acting_user):
 
 
 def _on_confirmed(pledge, acting_user):
-    pledge_id, user_id = pledge.pk, getattr(acting_user, "pk", None)
-    transaction.on_commit(lambda: pledge_confirmed.send(sender=Pledge, pledge_id=pledge_id, acting_user_id=user_id))
+    # In the transaction: what reacts (a report to send) is written with the confirmation, or not at all.
+    pledge_confirmed.send(sender=Pledge, pledge_id=pledge.pk, acting_user_id=getattr(acting_user, "pk", None))
 
 
 @transaction.atomic

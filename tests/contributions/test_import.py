@@ -315,7 +315,9 @@ def test_with_a_broker_the_import_is_queued_and_its_page_follows_the_worker(
     from contributions.services.imports import progress_key
 
     queued = []
-    monkeypatch.setattr(tasks.pledge_import_task, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.pledge_import_task, "apply_async", lambda kwargs, task_id, **options: queued.append(kwargs)
+    )
     pledge_import = services.pledge_import_parse(
         csv_file("EE,Servers,100,EUR,announced,2024-02-02,,,,Q-1"), coalition, secretariat
     )
@@ -323,7 +325,7 @@ def test_with_a_broker_the_import_is_queued_and_its_page_follows_the_worker(
     client.force_login(secretariat)
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert client.post(url).status_code == 302
-    assert queued == [pledge_import.pk]  # sent after the commit, by id
+    assert queued == [{"pledge_import_id": pledge_import.pk}]  # sent after the commit, by id
     assert not Pledge.objects.exists()
     page = client.get(url).content.decode()
     assert '<meta http-equiv="refresh" content="2">' in page and "0 of 1 rows written" in page
@@ -390,3 +392,61 @@ def test_an_unexpected_failure_is_shown_as_failed_not_running(monkeypatch, secre
     pledge_import.refresh_from_db()
     assert pledge_import.status == PledgeImport.Status.FAILED
     assert "nothing was saved" in pledge_import.errors[0]["message"]
+
+
+def test_a_database_error_during_the_import_starts_it_again_and_it_ends_done(
+    monkeypatch, secretariat, coalition, member_a, member_b, rates, django_capture_on_commit_callbacks
+):
+    """The database restarts under a running import: nothing was written (one transaction), the task
+    runs it again, and the second run writes every row: the import is resumed, not stranded."""
+    from django.db import OperationalError
+
+    from contributions import tasks
+    from contributions.services import imports
+
+    real = imports._apply_locked
+    calls = []
+
+    def restart_once(pledge_import_id, key):
+        calls.append(pledge_import_id)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(pledge_import_id, key)
+
+    monkeypatch.setattr(imports, "_apply_locked", restart_once)
+    monkeypatch.setattr(tasks, "DATABASE_RETRIES", 3)
+    pledge_import = services.pledge_import_parse(csv_file(*GOOD), coalition, secretariat)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pledge_import_confirm(pledge_import=pledge_import, acting_user=secretariat)
+
+    pledge_import.refresh_from_db()
+    assert len(calls) == 2
+    assert (pledge_import.status, pledge_import.created_count) == (PledgeImport.Status.DONE, 3)
+    assert Pledge.objects.count() == 3
+
+
+def test_an_import_left_running_is_failed_with_the_reason_by_the_sweep(secretariat, coalition, member_a, rates):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contributions import tasks
+
+    pledge_import = services.pledge_import_parse(csv_file(*GOOD), coalition, secretariat)
+    recent = services.pledge_import_parse(csv_file(*GOOD), coalition, secretariat)
+    PledgeImport.objects.filter(pk=pledge_import.pk).update(
+        status=PledgeImport.Status.RUNNING, started_at=timezone.now() - timedelta(hours=1)
+    )
+    PledgeImport.objects.filter(pk=recent.pk).update(status=PledgeImport.Status.RUNNING, started_at=timezone.now())
+
+    assert tasks.interrupted_imports() == 1
+
+    pledge_import.refresh_from_db()
+    assert pledge_import.status == PledgeImport.Status.FAILED and pledge_import.finished_at is not None
+    assert (
+        "interrupted" in pledge_import.errors[0]["message"]
+        and "nothing was saved" in pledge_import.errors[0]["message"]
+    )
+    assert PledgeImport.objects.get(pk=recent.pk).status == PledgeImport.Status.RUNNING
+    assert not Pledge.objects.exists()

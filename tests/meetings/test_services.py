@@ -78,20 +78,19 @@ def test_only_a_planned_meeting_can_be_marked_held(held, coalition, secretariat)
     assert cancelled.status == M.CANCELLED
 
 
-def test_meeting_held_is_signalled_after_commit(past, secretariat, django_capture_on_commit_callbacks):
+def test_meeting_held_is_signalled_inside_its_transaction(past, secretariat):
+    """Inside, so the summary's outbox row is written with the meeting's new status or not at all."""
+    from django.db import transaction
+
     received = []
 
     def listener(sender, meeting_id, acting_user_id, **kwargs):
-        received.append((meeting_id, acting_user_id))
+        received.append((meeting_id, acting_user_id, transaction.get_connection().in_atomic_block))
 
     meeting_held.connect(listener, dispatch_uid="test-held-listener")
     try:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            services.meeting_mark_held(acting_user=secretariat, meeting=past)
-        assert received == []
-        for callback in callbacks:
-            callback()
-        assert received == [(past.pk, secretariat.pk)]
+        services.meeting_mark_held(acting_user=secretariat, meeting=past)
+        assert received == [(past.pk, secretariat.pk, True)]
     finally:
         meeting_held.disconnect(dispatch_uid="test-held-listener")
 

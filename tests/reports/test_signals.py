@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contributions import services as contribution_services
 from meetings import services as meeting_services
-from reports import receivers, tasks
+from reports import tasks
 from reports.models import Delivery, Report, Subscription
 from tests import factories
 
@@ -57,7 +57,7 @@ def test_a_rolled_back_meeting_marked_held_sends_no_summary(coalition, secretari
 
 
 @pytest.mark.django_db
-def test_the_receivers_queue_after_commit_not_before(
+def test_the_receivers_ask_in_the_transaction_and_hand_over_after_commit(
     coalition, member_a, secretariat, rates, django_capture_on_commit_callbacks
 ):
     pledge = factories.make_pledge(coalition=coalition, member=member_a)
@@ -67,15 +67,36 @@ def test_the_receivers_queue_after_commit_not_before(
 
 
 @pytest.mark.django_db
-def test_a_broker_outage_does_not_fail_the_committed_change(monkeypatch, caplog):
+def test_a_broker_outage_delays_the_notice_but_never_drops_it(
+    coalition, member_a, secretariat, rates, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """The notice is an outbox row of the confirmation's own transaction: the broker refusing it after
+    the commit leaves the row waiting, and beat's sweep hands it over once the broker is back."""
+    from coalition import tasks as coalition_tasks
+    from coalition.models import OutboxMessage
+
+    pledge = factories.make_pledge(coalition=coalition, member=member_a)
+
     def unreachable(*args, **kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.send_confirmation_notice, "delay", unreachable)
+    with monkeypatch.context() as broker_down:
+        broker_down.setattr(tasks.send_confirmation_notice, "apply_async", unreachable)
+        with django_capture_on_commit_callbacks(execute=True):
+            contribution_services.pledge_confirm(acting_user=secretariat, pledge=pledge)
 
-    receivers.on_pledge_confirmed(sender=None, pledge_id=42)
+    message = OutboxMessage.objects.get(task="reports.tasks.send_confirmation_notice")
+    assert (message.kwargs, message.dispatched_at, message.done_at) == ({"pledge_id": pledge.pk}, None, None)
+    assert "broker down" in message.last_error and "not handed to the broker yet" in caplog.text
+    assert mail.outbox == [] and not Delivery.objects.exists()
 
-    assert "Could not queue reports.tasks.send_confirmation_notice(42)" in caplog.text
+    with django_capture_on_commit_callbacks(execute=True):
+        assert coalition_tasks.outbox_sweep.delay().get() == 1
+
+    message.refresh_from_db()
+    assert message.done_at is not None and message.dispatches == 1
+    assert [m.to for m in mail.outbox] == [[secretariat.email]]
+    assert coalition_tasks.outbox_sweep.delay().get() == 0
 
 
 @pytest.mark.django_db
