@@ -91,9 +91,12 @@ rates: install
 demo: migrate rates
 	$(MANAGE) load_demo
 
+# Every queue the settings route tasks to (CELERY_TASK_ROUTES); production runs a worker per queue.
+WORKER_QUEUES := celery,reports,imports,webhooks
+
 worker: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: tasks run in-process, no worker needed. For a worker: REDIS_URL=redis://127.0.0.1:6379/0 make worker" >&2; exit 1; }
-	$(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO
+	$(VENV)/bin/celery -A config.celery_app worker --queues=$(WORKER_QUEUES) --loglevel=INFO
 
 beat: install
 	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: beat needs a broker. REDIS_URL=redis://127.0.0.1:6379/0 make beat" >&2; exit 1; }

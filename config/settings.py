@@ -191,13 +191,42 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORTS_RETRY_BACKOF
         f"CELERY_VISIBILITY_TIMEOUT ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s) must be longer "
         f"than REPORTS_RETRY_BACKOFF_MAX ({REPORTS_RETRY_BACKOFF_MAX} s), or a waiting retry could run twice."
     )
-# The broker can still drop a task (a worker killed between taking a message and recording it, a
-# publish that failed after the commit): every REPORTS_REQUEUE_EVERY seconds, deliveries pending or
-# sending for longer than any retry wait get a new task. The ledger makes a duplicate task harmless.
-REPORTS_REQUEUE_EVERY = env_int("REPORTS_REQUEUE_EVERY", 300, minimum=1)
-REPORTS_REQUEUE_AFTER = env_int(
-    "REPORTS_REQUEUE_AFTER", REPORTS_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 300, minimum=1
-)
+# Who sends a delivery is a lease on its ledger row, not a database session (a pooler in transaction
+# mode keeps none): REPORTS_SEND_LEASE seconds, longer than the slowest single send (each SMTP step
+# times out after EMAIL_URL's timeout).
+REPORTS_SEND_LEASE = env_int("REPORTS_SEND_LEASE", 120, minimum=1)
+# The broker can drop a task (a worker killed between taking a message and recording it, Redis
+# restarted without its data, a publish refused while it was down): every REPORTS_REQUEUE_EVERY
+# seconds, deliveries pending REPORTS_REQUEUE_GRACE seconds past their due attempt, or whose sender's
+# lease ran out that long ago, get a new task. The ledger makes a duplicate task harmless.
+REPORTS_REQUEUE_EVERY = env_int("REPORTS_REQUEUE_EVERY", 30, minimum=1)
+REPORTS_REQUEUE_GRACE = env_int("REPORTS_REQUEUE_GRACE", 60, minimum=1)
+# A database error inside a delivery (a restart, a failover) is tried again, up to this many times.
+REPORTS_DB_RETRIES = env_int("REPORTS_DB_RETRIES", 100, minimum=1)
+# The digest lists at most this many lines per section, with a link to the rest on the portal.
+REPORTS_DIGEST_MAX_LINES = env_int("REPORTS_DIGEST_MAX_LINES", 25, minimum=1)
+
+# The outbox (coalition.outbox): tasks asked for by a write are rows of its transaction, handed to the
+# broker after the commit and, by beat every OUTBOX_SWEEP_EVERY seconds, again while they have not
+# run: OUTBOX_RESEND_AFTER seconds after a hand-over the broker may have lost.
+OUTBOX_SWEEP_EVERY = env_int("OUTBOX_SWEEP_EVERY", 15, minimum=1)
+OUTBOX_RESEND_AFTER = env_int("OUTBOX_RESEND_AFTER", 900, minimum=1)
+OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
+
+# One queue per kind of work, so a large import never delays an email: run workers with
+# --queues=celery,reports,imports,webhooks (make worker does), or one Deployment per queue (deploy/).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "reports.tasks.*": {"queue": "reports"},
+    "contributions.pledge_import": {"queue": "imports"},
+    "webhooks.*": {"queue": "webhooks"},
+}
+# Beat leads only while it holds a lock in Redis (config.beat): a second beat waits instead of
+# queueing the digest twice. It wakes at least every CELERY_BEAT_MAX_INTERVAL seconds, well inside
+# the lock's lifetime.
+CELERY_BEAT_SCHEDULER = "config.beat.LeaderScheduler"
+CELERY_BEAT_MAX_INTERVAL = 15
+BEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_TIMEOUT", 60, minimum=CELERY_BEAT_MAX_INTERVAL * 2)
 CELERY_BEAT_SCHEDULE = {
     "reports-weekly-digest": {
         "task": "reports.tasks.send_digests",
@@ -211,6 +240,14 @@ CELERY_BEAT_SCHEDULE = {
     "reports-requeue-stalled": {
         "task": "reports.tasks.requeue_stalled_deliveries",
         "schedule": REPORTS_REQUEUE_EVERY,
+    },
+    "outbox-sweep": {
+        "task": "coalition.tasks.outbox_sweep",
+        "schedule": OUTBOX_SWEEP_EVERY,
+    },
+    "imports-interrupted": {
+        "task": "contributions.tasks.interrupted_imports",
+        "schedule": 60,
     },
 }
 

@@ -147,6 +147,17 @@ def test_worker_and_beat_run_celery_with_the_coalition_app(services):
     assert beat[:4] == ["celery", "-A", "config.celery_app", "beat"]
 
 
+def test_the_worker_consumes_every_queue_the_settings_route_to(services):
+    from django.conf import settings
+
+    queues = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    worker = command(services["worker"])
+    consumed = next(arg for arg in worker if arg.startswith("--queues=")).removeprefix("--queues=").split(",")
+    assert queues <= set(consumed)
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"WORKER_QUEUES := {','.join(consumed)}" in makefile
+
+
 def test_every_service_has_a_healthcheck(services):
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
