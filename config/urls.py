@@ -25,3 +25,5 @@ urlpatterns = [
     path("members/<str:code>/", member_views.member_detail, name="member_detail"),
     path("", include("reports.urls")),
 ]
+
+handler500 = "config.errors.server_error"
