@@ -68,6 +68,7 @@ def digest_context(delivery):
         "summary": summary,
         "figures": _figures(summary),
         "changes": mail_selectors.digest_changes(coalition, delivery.period_start, delivery.period_end),
+        "pledges_url": absolute(f"{reverse('pledges:list')}?coalition={coalition.slug}"),
         "period_start": delivery.period_start,
         "period_end": delivery.period_end,
         "unfunded": [{"row": row, "width": bar_width(row.coverage)} for row in summary.unfunded_priorities],

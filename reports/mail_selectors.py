@@ -70,39 +70,49 @@ class DisbursementRow:
 @dataclass
 class DigestChanges:
     """Pledges that became public, were confirmed or withdrawn, and disbursements recorded, in
-    ``[start, end)``; each list with its EUR total."""
+    ``[start, end)``: each list holds its largest ``limit`` lines (the email stays readable and light
+    after a busy week), with the count and EUR total of all of them."""
 
     new: list = field(default_factory=list)
     confirmed: list = field(default_factory=list)
     withdrawn: list = field(default_factory=list)
     disbursements: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    totals: dict = field(default_factory=dict)
 
-    @staticmethod
-    def _sum(pledges):
-        return sum((p.amount_eur for p in pledges), ZERO)
+    def keep(self, name, rows, amount, limit):
+        """Store ``rows`` (largest first) as ``name``: the first ``limit`` of them, their count and total."""
+        self.counts[name] = len(rows)
+        self.totals[name] = sum((amount(row) for row in rows), ZERO)
+        setattr(self, name, rows[:limit])
 
     @property
     def new_eur(self):
-        return self._sum(self.new)
+        return self.totals.get("new", ZERO)
 
     @property
     def confirmed_eur(self):
-        return self._sum(self.confirmed)
+        return self.totals.get("confirmed", ZERO)
 
     @property
     def withdrawn_eur(self):
-        return self._sum(self.withdrawn)
+        return self.totals.get("withdrawn", ZERO)
 
     @property
     def disbursed_eur(self):
-        return sum((row.amount_eur for row in self.disbursements), ZERO)
+        return self.totals.get("disbursements", ZERO)
+
+    @property
+    def more(self):
+        """``{name: lines left out}`` for the lists that were cut."""
+        return {name: count - len(getattr(self, name)) for name, count in self.counts.items()}
 
     @property
     def is_empty(self):
-        return not (self.new or self.confirmed or self.withdrawn or self.disbursements)
+        return not any(self.counts.values())
 
 
-def digest_changes(coalition, start, end):
+def digest_changes(coalition, start, end, limit=None):
     """What changed between two digests, read from the published part of the pledge history: each
     pledge's status when the window opened against its status when it closed (four queries whatever
     the window holds). A pledge published in the window is new; one withdrawn before it was ever
@@ -124,25 +134,29 @@ def digest_changes(coalition, start, end):
         if when < start:
             before[pledge_id] = state
         after[pledge_id] = state
+    limit = limit or settings.REPORTS_DIGEST_MAX_LINES
     pledges = Pledge.objects.published().filter(pk__in=changed_ids).select_related("member", "confirmed_at_meeting")
-    changes = DigestChanges()
+    sections = {"new": [], "confirmed": [], "withdrawn": []}
     for pledge in sorted(pledges, key=lambda p: (-p.amount_eur, p.member.name, p.pk)):
         was, now = before.get(pledge.pk), after.get(pledge.pk)
         if now is None:
             continue
         if was is None and now in Pledge.COUNTED:
-            changes.new.append(pledge)
+            sections["new"].append(pledge)
         if was not in Pledge.CONFIRMED_STATUSES and now in Pledge.CONFIRMED_STATUSES:
-            changes.confirmed.append(pledge)
+            sections["confirmed"].append(pledge)
         if now == S.WITHDRAWN and was != S.WITHDRAWN:
-            changes.withdrawn.append(pledge)
+            sections["withdrawn"].append(pledge)
+    changes = DigestChanges()
+    for name, rows in sections.items():
+        changes.keep(name, rows, lambda pledge: pledge.amount_eur, limit)
     disbursements = (
         Disbursement.objects.published()
         .filter(pledge__coalition=coalition, created_at__gte=start, created_at__lt=end)
         .select_related("pledge__member")
         .order_by("date", "pk")
     )
-    changes.disbursements = [
+    rows = [
         DisbursementRow(
             disbursement=d,
             amount_eur=part_in_eur(
@@ -151,6 +165,7 @@ def digest_changes(coalition, start, end):
         )
         for d in disbursements
     ]
+    changes.keep("disbursements", rows, lambda row: row.amount_eur, limit)
     return changes
 
 

@@ -119,6 +119,32 @@ def test_digest_changes_cover_only_the_window(coalition, member_a, member_b, sec
     assert mail_selectors.digest_changes(coalition, end, end + timedelta(days=7)).is_empty
 
 
+def test_a_busy_week_lists_the_largest_lines_and_links_to_the_rest(
+    report_world, subscriber, coalition, member_a, settings, django_capture_on_commit_callbacks
+):
+    """After 60,000 new pledges a digest took 25 s to render and weighed 12.7 MB: each list now holds
+    REPORTS_DIGEST_MAX_LINES lines, its count and total still cover every pledge."""
+    settings.REPORTS_DIGEST_MAX_LINES = 3
+    start = timezone.now() - timedelta(days=7)
+    made = [
+        factories.make_pledge(coalition=coalition, member=member_a, title=f"Busy {i}", amount=Decimal(1000 + i))
+        for i in range(8)
+    ]
+    end = timezone.now() + timedelta(seconds=1)
+
+    changes = mail_selectors.digest_changes(coalition, start, end)
+
+    assert len(changes.new) == 3
+    assert changes.new == sorted(changes.new, key=lambda p: -p.amount_eur), "the largest first"
+    assert changes.counts["new"] >= len(made) and changes.more["new"] == changes.counts["new"] - 3
+    assert changes.new_eur >= sum(p.amount_eur for p in made), "the total covers the lines left out"
+    send(tasks.send_digest, coalition.pk, capture=django_capture_on_commit_callbacks)
+    (message,) = messages_to(subscriber)
+    assert re.search(r"And \d+ more lines: http://\S+/pledges/\?coalition=test-coalition", message.body), message.body
+    assert "/pledges/?coalition=test-coalition" in html_of(message)
+    assert message.body.count("Busy ") <= 3
+
+
 @pytest.mark.translations
 def test_digest_in_ukrainian_for_a_recipient_who_prefers_it(
     report_world, subscriber, coalition, django_capture_on_commit_callbacks
