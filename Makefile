@@ -36,7 +36,7 @@ help:
 	@echo "make beat         Celery beat, the weekly digest's scheduler (needs REDIS_URL)"
 	@echo "make messages     makemessages for $(LOCALES), then compilemessages"
 	@echo "make lock         compile requirements*.in into the hashed locks requirements*.txt (UPGRADE=pkg to move one)"
-	@echo "make clean        caches, static files, compiled translations, demo-emails/ (distclean: also .venv)"
+	@echo "make clean        caches, static files, compiled translations, demo-emails/ (distclean: also .venv, node_modules)"
 
 # --- Virtualenv --------------------------------------------------------------------------------------
 
@@ -56,8 +56,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed | $(PY)
 	$(PIP) install --require-hashes -r requirements-dev.txt
 	@touch $@
 
+# axe-core for the browser tests' accessibility checks, from npm's lock (each package's integrity
+# checked); nothing from node_modules is served. Without npm the accessibility checks skip, saying so
+# (under CI=true they fail).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the browser tests' accessibility checks will skip (apt-get install npm)"; fi
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # The locks are compiled by uv for every platform and Python >= 3.11 (--universal), with the hashes of
 # every wheel and sdist, from PyPI. A pin already in a lock is kept unless UPGRADE names its package
@@ -180,4 +187,4 @@ clean:
 	rm -rf .pytest_cache .ruff_cache staticfiles test-artifacts demo-emails
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules
