@@ -39,6 +39,18 @@ class DateFilter(django_filters.DateFilter):
         super().__init__(*args, **kwargs)
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A record's id: a whole number from 1 to the largest bigint (a larger one names no record and
+    must not reach the database)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class UpdatedSinceMixin(django_filters.FilterSet):
     """``updated_since`` (ISO datetime): what changed since a partner's last pull."""
 

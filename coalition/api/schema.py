@@ -1,7 +1,7 @@
 """OpenAPI pieces shared by every view: the Token scheme, the error bodies and the responses each
 kind of operation documents (so every status a client can get is in the schema)."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -31,6 +31,18 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
                 "stored. A revoked key, or a key of an inactive user, is answered with 401."
             ),
         }
+
+
+class ReadNullableFieldScheme(OpenApiSerializerFieldExtension):
+    """coalition.api.serializers.ReadNullableCharField: nullable in responses, never in requests."""
+
+    target_class = "coalition.api.serializers.ReadNullableCharField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            schema["nullable"] = True
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -77,6 +89,7 @@ NOT_FOUND = _error("No such record, or not one you may see.", "No Pledge matches
 THROTTLED = _error("Too many requests: wait the `Retry-After` seconds.", "Request was throttled.")
 NOT_ACCEPTABLE = _error("No representation in the format asked for.", "Could not satisfy the request Accept header.")
 UNSUPPORTED = _error("The body is not JSON.", 'Unsupported media type "text/plain" in request.')
+TOO_LARGE = _error("The body is larger than the API reads.", "The request body is larger than 2,621,440 bytes.")
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag still matches.")
 BAD_REQUEST = OpenApiResponse(VALIDATION_ERROR, description="Invalid input: the fields and what is wrong with them.")
 CONFLICT_RESPONSE = OpenApiResponse(CONFLICT, description="The record changed since you read this version.")
@@ -132,6 +145,7 @@ def write_responses(serializer, status=200, *, conflict=True):
         403: FORBIDDEN,
         404: NOT_FOUND,
         406: NOT_ACCEPTABLE,
+        413: TOO_LARGE,
         415: UNSUPPORTED,
         429: THROTTLED,
     }

@@ -92,6 +92,15 @@ class UTCDateTimeField(serializers.DateTimeField):
         super().__init__(**kwargs)
 
 
+class ReadNullableCharField(serializers.CharField):
+    """Text that may read as null (it is hidden from this reader) but may not be sent as null: the
+    model stores text, blank at the least. The schema says so per direction (coalition.api.schema)."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_null"] = False
+        super().__init__(**kwargs)
+
+
 class EditableFieldsMixin:
     """For update serializers: the fields of ``Meta.model.editable_fields`` (the list its update service
     accepts and its form and admin show) are built from the model by ModelSerializer's rules (type,
