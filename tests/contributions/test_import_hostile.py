@@ -140,7 +140,12 @@ MALFORMED = [
     ("zip, not a workbook", "p.xlsx", zip_not_a_workbook, "not a readable XLSX"),
     ("truncated zip", "p.xlsx", lambda: _workbook_bytes()[:300], "not a readable XLSX"),
     ("NUL byte", "p.csv", lambda: f"{HEADER_LINE}\nEE,Serv\x00ers,100,EUR,2024-02-02\n".encode(), "NUL"),
-    ("field over 128 KB", "p.csv", lambda: f'{HEADER_LINE}\nEE,"{"x" * 140_000}",1,EUR,2024-02-02\n'.encode(), "Line 2"),
+    (
+        "field over 128 KB",
+        "p.csv",
+        lambda: f'{HEADER_LINE}\nEE,"{"x" * 140_000}",1,EUR,2024-02-02\n'.encode(),
+        "Line 2",
+    ),
     ("Windows-1251", "p.csv", lambda: f"{HEADER_LINE}\nUA,Сервери,100,EUR,2024-02-02\n".encode("cp1251"), "UTF-8"),
     ("UTF-16", "p.csv", lambda: f"{HEADER_LINE}\n".encode("utf-16"), "UTF-8"),
     ("too many rows", "p.csv", lambda: (HEADER_LINE + "\nEE,a,1,EUR,2024-02-02" * (MAX_ROWS + 1)).encode(), "rows"),
