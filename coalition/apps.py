@@ -7,4 +7,4 @@ class CoalitionConfig(AppConfig):
     verbose_name = _("Coalitions")
 
     def ready(self):
-        from coalition import signals  # noqa: F401
+        from coalition import security_receivers, signals  # noqa: F401

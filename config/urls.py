@@ -1,5 +1,7 @@
 """Root URLs: the web portal, the admin, the API and the health check."""
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -9,8 +11,15 @@ from config import health
 from meetings import views as meeting_views
 from reports import member_views
 
+# The admin signs in through the portal's sign-in (password, failed-attempt limits, second factor).
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # django-allauth signs people in; Django's names "login" and "logout" stay, for links and LOGIN_URL.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/", include("allauth.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health.health, name="health"),
