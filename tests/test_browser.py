@@ -52,7 +52,7 @@ def shot(page, name):
 
 def sign_in(page, base_url, username):
     page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()

@@ -6,13 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.parsers import DecimalJSONParser
 from coalition.api.permissions import CoalitionAPIPermission
-from coalition.api.renderers import CSVRenderer
+from coalition.api.renderers import BrowsableAPIRenderer, CSVRenderer
 
 #: Primary keys are bigint: a larger number in a URL names no record (and must not reach the database).
 MAX_PK = 2**63 - 1
