@@ -284,6 +284,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coalition.api.schema.tighten_decimal_patterns",
+    ],
     # Several models have a "status", "kind" or "role": each choice set gets its own readable name.
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "contributions.models.Pledge.Status",

@@ -1,6 +1,8 @@
 """OpenAPI pieces shared by every view: the Token scheme, the error bodies and the responses each
 kind of operation documents (so every status a client can get is in the schema)."""
 
+import re
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -43,6 +45,39 @@ class ReadNullableFieldScheme(OpenApiSerializerFieldExtension):
         if direction == "response":
             schema["nullable"] = True
         return schema
+
+
+class VisibleRecordScheme(OpenApiSerializerFieldExtension):
+    """coalition.api.serializers.VisibleRecordField: an id, a whole number from 1 to the largest bigint."""
+
+    target_class = "coalition.api.serializers.VisibleRecordField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=2**63 - 1)
+        return schema
+
+
+def tighten_decimal_patterns(result, generator, request, public):
+    """drf-spectacular's pattern for a decimal string (``^-?\\d{0,16}(?:\\.\\d{0,2})?$``) also matches
+    "", "-" and "1.", which no decimal field reads: each part gets at least one digit (a
+    POSTPROCESSING_HOOKS entry)."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if node.get("format") == "decimal" and isinstance(pattern, str):
+                node["pattern"] = re.sub(r"\\d\{0,(\d+)\}", r"\\d{1,\1}", pattern)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -35,7 +35,12 @@ class SummaryView(ConditionalGetMixin, APIView):
         description="What the dashboard shows: totals (never drafts), by status, by member, by month, and the "
         "priority purchases with their coverage and gap. The same selector as the dashboard, so the two agree.",
         parameters=[
-            OpenApiParameter("coalition", OpenApiTypes.STR, required=True, description="The coalition's slug."),
+            OpenApiParameter(
+                "coalition",
+                {"type": "string", "minLength": 1, "pattern": r"^[-a-zA-Z0-9_]+$"},
+                required=True,
+                description="The coalition's slug.",
+            ),
             OpenApiParameter(
                 "announced_after", OpenApiTypes.DATE, description="Count pledges announced on or after this day."
             ),
