@@ -286,7 +286,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "coalition.api.schema.tighten_decimal_patterns",
+        "coalition.api.schema.agree_with_server",
     ],
     # Several models have a "status", "kind" or "role": each choice set gets its own readable name.
     "ENUM_NAME_OVERRIDES": {

@@ -60,10 +60,10 @@ class VisibleRecordScheme(OpenApiSerializerFieldExtension):
         return schema
 
 
-def tighten_decimal_patterns(result, generator, request, public):
-    """drf-spectacular's pattern for a decimal string (``^-?\\d{0,16}(?:\\.\\d{0,2})?$``) also matches
-    "", "-" and "1.", which no decimal field reads: each part gets at least one digit (a
-    POSTPROCESSING_HOOKS entry)."""
+def agree_with_server(result, generator, request, public):
+    """What the server reads, said in the schema where drf-spectacular's defaults say less (a
+    POSTPROCESSING_HOOKS entry). Its pattern for a decimal string (``^-?\\d{0,16}(?:\\.\\d{0,2})?$``)
+    also matches "", "-" and "1.", which no decimal field reads: each part gets at least one digit."""
 
     def walk(node):
         if isinstance(node, dict):
@@ -77,6 +77,11 @@ def tighten_decimal_patterns(result, generator, request, public):
                 walk(value)
 
     walk(result)
+    # A PATCH must carry the version read (UpdateMixin refuses it without one): drf-spectacular makes
+    # every field of a partial update optional, so the version is made required again here.
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Patched") and "version" in component.get("properties", {}):
+            component["required"] = sorted({*component.get("required", []), "version"})
     return result
 
 

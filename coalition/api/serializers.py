@@ -10,6 +10,7 @@ from datetime import UTC
 
 from django.db import models
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coalition.models import Coalition, Member, Membership
@@ -76,7 +77,7 @@ class APISerializer(serializers.Serializer):
                     continue
                 expected = _json_type(field)
                 if expected is not None and not expected(value):
-                    errors[field.field_name] = [_WRONG_TYPE[expected]]
+                    errors[field.field_name] = [str(_WRONG_TYPE[expected])]
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
@@ -113,9 +114,9 @@ def _is_flag(value):
 
 
 _WRONG_TYPE = {
-    _is_text: "Send text, as a JSON string.",
-    _is_whole_number: "Send a whole number, as a JSON number.",
-    _is_flag: "Send true or false.",
+    _is_text: _("Send text, as a JSON string."),
+    _is_whole_number: _("Send a whole number, as a JSON number."),
+    _is_flag: _("Send true or false."),
 }
 
 

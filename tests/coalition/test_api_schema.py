@@ -114,6 +114,18 @@ def test_the_pledge_contract(spec):
     assert {"exchange_rate", "exchange_rate_source"}.isdisjoint(request["required"])
 
 
+def test_the_schema_says_what_the_server_requires(spec):
+    schemas = spec["components"]["schemas"]
+    # PATCH is refused without the version read: the schema says so
+    assert "version" in schemas["PatchedPledgeUpdateRequest"]["required"]
+    assert schemas["PledgeRequest"]["properties"]["amount"]["pattern"] == r"^-?\d{1,16}(?:\.\d{1,2})?$"
+    pledges = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/pledges/"]["get"]["parameters"]}
+    assert pledges["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert pledges["confirmed_at_meeting"]["minimum"] == 1
+    meeting = schemas["MeetingRequest"]["properties"]["minutes"]
+    assert "nullable" not in meeting and schemas["Meeting"]["properties"]["minutes"]["nullable"] is True
+
+
 def test_the_schema_has_an_etag(db):
     cache.clear()
     client = Client()
