@@ -7,6 +7,7 @@ import time
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
@@ -116,3 +117,26 @@ class SessionLifetimeMiddleware:
         if now - seen > 60:
             session["_portal_seen_at"] = now
         return False
+
+
+def download_recovery_codes_once(request, *args, **kwargs):
+    """django-allauth's download of the recovery codes, once per set: a second download of the same
+    codes is refused (generating new ones gives a new set, downloadable once again)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.views import download_recovery_codes
+
+    authenticator = None
+    if request.user.is_authenticated:
+        authenticator = Authenticator.objects.filter(
+            user_id=request.user.pk, type=Authenticator.Type.RECOVERY_CODES
+        ).first()
+    if authenticator is not None and authenticator.data.get("portal_downloaded"):
+        messages.error(
+            request, _("These recovery codes were downloaded once already: generate new ones to download them.")
+        )
+        return redirect("mfa_generate_recovery_codes")
+    response = download_recovery_codes(request, *args, **kwargs)
+    if authenticator is not None and response.status_code == 200:
+        authenticator.data["portal_downloaded"] = True
+        authenticator.save(update_fields=["data"])
+    return response

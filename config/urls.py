@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from config import health
+from config import health, signin
 from meetings import views as meeting_views
 from reports import member_views
 
@@ -19,6 +19,11 @@ urlpatterns = [
     # django-allauth signs people in; Django's names "login" and "logout" stay, for links and LOGIN_URL.
     path("accounts/login/", account_views.login, name="login"),
     path("accounts/logout/", account_views.logout, name="logout"),
+    path(
+        "accounts/2fa/recovery-codes/download/",
+        signin.download_recovery_codes_once,
+        name="mfa_download_recovery_codes",
+    ),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -177,6 +177,15 @@ def test_a_recovery_code_signs_in_once(client, secretariat):
     assert "_auth_user_id" not in client.session
 
 
+def test_recovery_codes_download_once_per_set(client, secretariat):
+    sign_in(client, "secretariat")
+    enrol_totp(client)
+    first = client.get("/accounts/2fa/recovery-codes/download/")
+    assert first.status_code == 200 and len(first.content.decode().split()) == 10
+    again = client.get("/accounts/2fa/recovery-codes/download/")
+    assert again.status_code == 302 and again["Location"] == "/accounts/2fa/recovery-codes/generate/"
+
+
 def test_privileged_people_must_enrol_when_the_setting_is_on(client, secretariat, steering, admin_user, settings):
     settings.MFA_REQUIRED_FOR_PRIVILEGED = True
     for person in (secretariat, admin_user):
