@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition import outbox, services
 from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
-from coalition.models import APIKey, Coalition, Member, Membership, OutboxMessage, Profile, Seat
+from coalition.models import APIKey, Coalition, Member, Membership, OutboxMessage, Profile, Seat, SecurityEvent
 
 
 class MembershipInline(ServiceInline):
@@ -161,6 +161,13 @@ class UserAdmin(ServiceInlinesMixin, DjangoUserAdmin):
 
     inlines = (SeatInline, ProfileInline)
     list_display = ("username", "email", "is_active", "is_superuser", "seat_list")
+    actions = ("unlock_signin",)
+
+    @admin.action(description=_("Unlock sign-in (lift the failed-attempt limit)"))
+    def unlock_signin(self, request, queryset):
+        for user in queryset:
+            services.signin_unlock(acting_user=request.user, user=user)
+        self.message_user(request, _("Sign-in unlocked for %(count)s accounts.") % {"count": len(queryset)})
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("seats__coalition")
@@ -225,7 +232,9 @@ class APIKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def service_save(self, request, form, original, parent=None):
         if original is not None:
             return None  # every field is read-only once the key exists
-        api_key, raw = services.api_key_create(owner=form.cleaned_data["owner"], name=form.cleaned_data["name"])
+        api_key, raw = services.api_key_create(
+            owner=form.cleaned_data["owner"], name=form.cleaned_data["name"], acting_user=request.user
+        )
         messages.warning(
             request,
             _("The new key for %(owner)s is %(key)s — copy it now: it is not stored and will not be shown again.")
@@ -241,6 +250,30 @@ class APIKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
             lambda key: services.api_key_revoke(acting_user=request.user, api_key=key),
             _("%(count)s keys revoked."),
         )
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """The security log, read-only: events leave it only by the retention sweep."""
+
+    list_display = ("created_at", "kind", "username", "actor", "ip_address", "detail")
+    list_filter = ("kind", "created_at")
+    search_fields = ("username", "user__username", "ip_address")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "kind", "user", "username", "actor", "ip_address", "user_agent", "detail")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(OutboxMessage)
@@ -263,7 +296,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return request.user.is_active and request.user.is_superuser
 
     @admin.action(description=_("Hand the selected tasks to the broker again"))
     def hand_over_again(self, request, queryset):

@@ -9,7 +9,7 @@ class CoalitionConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun
 
-        from coalition import outbox, signals  # noqa: F401
+        from coalition import outbox, security_receivers, signals  # noqa: F401
 
         task_postrun.connect(_outbox_task_ran, dispatch_uid="coalition_outbox_done", weak=False)
 

@@ -1,5 +1,8 @@
 """Optimistic concurrency: each editable record carries ``version``; a stale write is refused."""
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
 from coalition.errors import ConflictError
 
 
@@ -11,6 +14,8 @@ def lock_current(instance, expected_version=None):
     the check (system writes that do not start from a read, such as the demo loader).
     """
     model = type(instance)
+    if expected_version is not None and not str(expected_version).isdigit():
+        raise ValidationError({"version": _("Send the record's version as a whole number.")})
     current = model._default_manager.select_for_update().get(pk=instance.pk)
     if expected_version is not None and int(expected_version) != current.version:
         raise ConflictError(model_name=model._meta.verbose_name, current_version=current.version)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -274,3 +275,55 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task}({self.kwargs}) #{self.pk}"
+
+
+class SecurityEvent(models.Model):
+    """One entry of the security log: a sign-in, a failed or refused one, a second-factor change, an API
+    key issued or revoked, a seat changed; who, when, from where. Kept SECURITY_LOG_RETENTION_DAYS."""
+
+    class Kind(models.TextChoices):
+        SIGNIN = "signin", _("signed in")
+        SIGNIN_FAILED = "signin-failed", _("sign-in failed")
+        LOCKED_OUT = "locked-out", _("sign-in refused: too many failures")
+        UNLOCKED = "unlocked", _("sign-in unlocked")
+        SIGNOUT = "signout", _("signed out")
+        MFA_FAILED = "mfa-failed", _("second factor refused")
+        MFA_ADDED = "mfa-added", _("second factor added")
+        MFA_REMOVED = "mfa-removed", _("second factor removed")
+        MFA_RESET = "mfa-reset", _("recovery codes regenerated")
+        PASSWORD_CHANGED = "password-changed", _("password changed")
+        API_KEY_CREATED = "api-key-created", _("API key issued")
+        API_KEY_REVOKED = "api-key-revoked", _("API key revoked")
+        SEAT_CHANGED = "seat-changed", _("seat changed")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="security_events",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("user name given"), max_length=150, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("done by"),
+    )
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        indexes = [models.Index(fields=["user", "-created_at"], name="securityevent_user_idx")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"

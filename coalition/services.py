@@ -1,15 +1,19 @@
 """Writes to coalitions, members, memberships, seats (people's roles) and API keys."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import permissions
+from coalition import permissions, security
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
-from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat
+from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat, SecurityEvent
 from coalition.signals import seat_changed
 
 
@@ -191,7 +195,9 @@ def seat_set(*, acting_user, user, coalition, role, member=None):
     seat.full_clean()
     seat.save()
     permissions.forget(user)
-    seat_changed.send(sender=Seat, seat=seat, user=user, coalition=coalition, previous_role=previous)
+    seat_changed.send(
+        sender=Seat, seat=seat, user=user, coalition=coalition, previous_role=previous, acting_user=acting_user
+    )
     return seat, previous
 
 
@@ -206,7 +212,9 @@ def seat_remove(*, acting_user, user, coalition):
     seat._history_user = acting_user
     seat.delete()
     permissions.forget(user)
-    seat_changed.send(sender=Seat, seat=None, user=user, coalition=coalition, previous_role=previous)
+    seat_changed.send(
+        sender=Seat, seat=None, user=user, coalition=coalition, previous_role=previous, acting_user=acting_user
+    )
     return previous
 
 
@@ -239,10 +247,13 @@ def role_grant(*, username, role, coalitions, member=None, password=None, email=
 
 
 @transaction.atomic
-def api_key_create(*, owner, name="default"):
+def api_key_create(*, owner, name="default", acting_user=None):
     """Issue an API key for ``owner``; returns ``(api_key, raw_key)``. The raw key is never stored."""
     raw = generate_key()
     api_key = APIKey.objects.create(owner=owner, name=name, prefix=raw[:KEY_PREFIX_LENGTH], digest=hash_key(raw))
+    security_event_record(
+        kind=SecurityEvent.Kind.API_KEY_CREATED, user=owner, acting_user=acting_user, key=api_key.prefix, name=name
+    )
     return api_key, raw
 
 
@@ -254,4 +265,58 @@ def api_key_revoke(*, acting_user, api_key):
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        security_event_record(
+            kind=SecurityEvent.Kind.API_KEY_REVOKED, user=api_key.owner, acting_user=acting_user, key=api_key.prefix
+        )
     return api_key
+
+
+# --- The security log ---------------------------------------------------------------------------
+
+
+def security_event_record(*, kind, user=None, username="", acting_user=None, request=None, **detail):
+    """Write one security event: who (``user``, or the name given), done by whom, when, from where
+    (the request's client address, or the current request's)."""
+    request = request if request is not None else security.current_request.get()
+    if user is not None and not getattr(user, "pk", None):
+        user = None
+    actor = acting_user if getattr(acting_user, "pk", None) else None
+    return SecurityEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(username or getattr(user, "username", "") or "")[:150],
+        actor=actor,
+        ip_address=security.client_address(request),
+        user_agent=security.user_agent(request),
+        detail={key: str(value) for key, value in detail.items() if value is not None},
+    )
+
+
+def security_log_purge(*, now=None):
+    """Delete the events older than SECURITY_LOG_RETENTION_DAYS; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SECURITY_LOG_RETENTION_DAYS)
+    deleted, _counts = SecurityEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def signin_unlock(*, acting_user, user):
+    """Lift the failed-attempt limit on ``user``'s account (the secretariat's unlock), and log it."""
+    from allauth.core.internal import ratelimit
+
+    a = permissions.actor(acting_user)
+    permissions.ensure(
+        a.is_system or a.is_superuser or permissions.can_manage_any_coalition(acting_user),
+        _("Only the secretariat and administrators unlock sign-ins."),
+    )
+    # allauth's own clear() needs a request for its per-address part; only the account's is lifted.
+    key = signin_limit_key(user.get_username())
+    where = {"app": "allauth.account", "action": "login_failed"}
+    for rate in ratelimit.get_rates(**where):
+        if rate.per == "key":
+            cache.delete(ratelimit.get_cache_key(None, **where, rate=rate, key=key))
+    security_event_record(kind=SecurityEvent.Kind.UNLOCKED, user=user, acting_user=acting_user)
+
+
+def signin_limit_key(username):
+    """The failed-attempt limit's key for an account: its user name, whatever host it was asked on."""
+    return f"signin:{username.strip().lower()}"

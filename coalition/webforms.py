@@ -23,6 +23,20 @@ class DateTimeInput(forms.DateTimeInput):
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
+class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """Records by id; a value that is no id (not a whole number, or beyond a bigint) is refused as
+    an invalid choice before the database is asked."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else [value]:
+            text = str(pk)
+            if not text.isdigit() or int(text) > 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": text[:40]}
+                )
+        return super()._check_values(value)
+
+
 def add_service_error(form, exc):
     """Put what a service refused on the form: field messages on their fields (or on the form when
     the field is not on it), a conflict as a form-wide message. The user's input stays in the form."""

@@ -1,6 +1,8 @@
-"""Sign-in required for every page, decided in one place."""
+"""Sign-in required for every page, decided in one place; and no NUL character in a page's address."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.http import HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 #: Paths with their own answer for anonymous clients: the API authenticates by key (or session) and
 #: answers 401 JSON, never a login redirect; the health check is for load balancers and monitors.
@@ -15,3 +17,20 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
         if request.path_info.startswith(EXEMPT_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character is in no value the portal takes, and PostgreSQL refuses it in a query: a page
+    asked with one in its query string is a 400, never a 500 (the API answers its own JSON 400)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(EXEMPT_PREFIXES) and _has_nul(request.GET):
+            return HttpResponseBadRequest(_("Null characters are not allowed in the address."))
+        return self.get_response(request)
+
+
+def _has_nul(query):
+    return any("\x00" in name or any("\x00" in value for value in values) for name, values in query.lists())

@@ -8,6 +8,7 @@ and EMAIL_URL; with DEBUG off and no SECRET_KEY the process refuses to start.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "coalition",
     "meetings",
     "contributions",
@@ -54,13 +59,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.signin.SessionLifetimeMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "config.middleware.LoginRequiredMiddleware",
+    "config.signin.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -111,6 +121,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
@@ -133,14 +147,27 @@ STORAGES = {
     },
 }
 
-# Security: cookies and headers per Django's deployment checklist when not in DEBUG.
+# Security: cookies and headers per Django's deployment checklist. Served over https (SITE_URL) with
+# DEBUG off: secure cookies, HSTS and the redirect to https, each adjustable from the environment.
+HTTPS = not DEBUG and SITE_URL.startswith("https://")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
-SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
+# Load balancers probe /health/ over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+# Only a proxy that sets X-Forwarded-Proto (and appends the client to X-Forwarded-For) may be believed:
+# BEHIND_PROXY=1 says one does. Without it, a client could claim https, or any address, itself.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 
 # Email: EMAIL_URL such as smtp://127.0.0.1:1025, console: by default.
 _email = parse_email_url(env_str("EMAIL_URL", "console:"))
@@ -249,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contributions.tasks.interrupted_imports",
         "schedule": 60,
     },
+    "coalition-security-log-purge": {
+        "task": "coalition.tasks.security_log_purge",
+        "schedule": 24 * 3600,
+    },
 }
 
 REST_FRAMEWORK = {
@@ -259,18 +290,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Ordering is the FilterSets' own ``ordering`` parameter (shared with the HTML lists).
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "coalition.api.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "coalition.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "coalition.api.throttling.KeyRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "coalition.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "key": env_str("API_THROTTLE_KEY", "2000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "60/hour"),
     },
     "EXCEPTION_HANDLER": "coalition.api.exceptions.exception_handler",
+    # The anonymous allowance is per address: X-Forwarded-For only from the proxy BEHIND_PROXY names.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -281,9 +318,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # The docs page's script comes from its own address (SpectacularSwaggerSplitView): no inline script.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coalition.api.schema.agree_with_server",
+    ],
     # Several models have a "status", "kind" or "role": each choice set gets its own readable name.
     "ENUM_NAME_OVERRIDES": {
         "PledgeStatusEnum": "contributions.models.Pledge.Status",
@@ -305,4 +348,62 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# --- Sign-in: second factor, failed-attempt limits, session lifetime, security log, CSP ----------------
+# django-allauth signs people in (its account app, with its failed-attempt limits) and gives the
+# second factor (its mfa app: TOTP with recovery codes, WebAuthn passkeys). config/signin.py holds the
+# portal's side: who must enrol, the session lifetime, the adapter.
+ACCOUNT_ADAPTER = "config.signin.AccountAdapter"
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PASSWORD_MIN_LENGTH = None  # the AUTH_PASSWORD_VALIDATORS decide
+#: A person whose seat is secretariat anywhere, and staff, must enrol a second factor before using
+#: the portal (on by default in production, off in make run so the demo logins work as printed).
+MFA_REQUIRED_FOR_PRIVILEGED = env_bool("MFA_REQUIRED_FOR_PRIVILEGED", default=not DEBUG)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Coalition Portal")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_RECOVERY_CODE_COUNT = 10
+#: Failed sign-ins: SIGNIN_FAILURES_PER_ACCOUNT attempts per account and SIGNIN_FAILURES_PER_ADDRESS
+#: per client address within SIGNIN_LOCKOUT_MINUTES; the next one is refused until the window passes
+#: or the secretariat unlocks the account (manage.py unlock_signin, or the admin's user action).
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("SIGNIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 30, minimum=1)
+SIGNIN_LOCKOUT_MINUTES = env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{SIGNIN_FAILURES_PER_ADDRESS}/{SIGNIN_LOCKOUT_MINUTES * 60}s/ip,"
+        f"{SIGNIN_FAILURES_PER_ACCOUNT}/{SIGNIN_LOCKOUT_MINUTES * 60}s/key"
+    ),
+}
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_PROXY else 0
+#: A session ends after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after sign-in.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+#: Security events (sign-ins, lockouts, second-factor, key and seat changes) are kept this many days.
+SECURITY_LOG_RETENTION_DAYS = env_int("SECURITY_LOG_RETENTION_DAYS", 365, minimum=1)
+
+# Content-Security-Policy (django-csp): nothing inline, no other origin. Templates that need an
+# inline block give it the request's nonce (the Swagger UI page's style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }

@@ -1,16 +1,30 @@
 """Root URLs: the web portal, the admin, the API and the health check."""
 
+from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from config import health
+from config import health, signin
 from meetings import views as meeting_views
 from reports import member_views
 
+# The admin signs in through the portal's sign-in (password, failed-attempt limits, second factor).
+admin.site.login = secure_admin_login(admin.site.login)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # django-allauth signs people in; Django's names "login" and "logout" stay, for links and LOGIN_URL.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path(
+        "accounts/2fa/recovery-codes/download/",
+        signin.download_recovery_codes_once,
+        name="mfa_download_recovery_codes",
+    ),
+    path("accounts/", include("allauth.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health.ready, name="health"),

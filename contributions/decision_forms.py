@@ -3,16 +3,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from coalition.webforms import RecordsChoiceField
 from contributions.models import Pledge, PriorityPurchase
 from meetings.models import Decision
 
 
-class PledgeChoiceField(forms.ModelMultipleChoiceField):
+class PledgeChoiceField(RecordsChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.member.code}: {obj.title}"
 
 
-class PriorityChoiceField(forms.ModelMultipleChoiceField):
+class PriorityChoiceField(RecordsChoiceField):
     def label_from_instance(self, obj):
         return f"#{obj.rank} {obj.title}"
 

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, UpdatedSinceMixin, search_filter
+from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, search_filter
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 
 
@@ -22,7 +22,7 @@ class PledgeFilterSet(UpdatedSinceMixin):
     announced_before = DateFilter(field_name="announced_on", lookup_expr="lte", label=_("Announced on or before"))
     confirmed_after = DateFilter(field_name="confirmed_on", lookup_expr="gte", label=_("Confirmed on or after"))
     confirmed_before = DateFilter(field_name="confirmed_on", lookup_expr="lte", label=_("Confirmed on or before"))
-    confirmed_at_meeting = django_filters.NumberFilter(field_name="confirmed_at_meeting_id", label=_("Meeting"))
+    confirmed_at_meeting = IdFilter(field_name="confirmed_at_meeting_id", label=_("Meeting"))
     min_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="gte", label=_("Min EUR"))
     max_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="lte", label=_("Max EUR"))
     external_ref = django_filters.CharFilter(label=_("External reference"))
@@ -50,7 +50,7 @@ class PledgeFilterSet(UpdatedSinceMixin):
 class DisbursementFilterSet(UpdatedSinceMixin):
     coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
     member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
-    pledge = django_filters.NumberFilter(field_name="pledge_id", label=_("Pledge"))
+    pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
     date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
     q = search_filter("reference", "note", "pledge__title")
@@ -77,8 +77,8 @@ class PriorityFilterSet(UpdatedSinceMixin):
 
 class AllocationFilterSet(UpdatedSinceMixin):
     coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
-    pledge = django_filters.NumberFilter(field_name="pledge_id", label=_("Pledge"))
-    priority = django_filters.NumberFilter(field_name="priority_id", label=_("Priority purchase"))
+    pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
+    priority = IdFilter(field_name="priority_id", label=_("Priority purchase"))
     member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
     ordering = django_filters.OrderingFilter(fields=(("amount_eur", "amount_eur"), ("id", "id")))
 

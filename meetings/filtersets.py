@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
+from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
 from meetings.models import ActionItem, Decision, Meeting
 
 
@@ -23,7 +23,7 @@ class MeetingFilterSet(UpdatedSinceMixin):
 
 class DecisionFilterSet(django_filters.FilterSet):
     coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
-    meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("Meeting"))
+    meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices, label=_("Kind"))
     q = search_filter("text")
     ordering = django_filters.OrderingFilter(fields=(("created_at", "created_at"), ("id", "id")))
@@ -35,7 +35,7 @@ class DecisionFilterSet(django_filters.FilterSet):
 
 class ActionItemFilterSet(UpdatedSinceMixin):
     coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
-    meeting = django_filters.NumberFilter(field_name="meeting_id", label=_("Meeting"))
+    meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     owner = django_filters.CharFilter(field_name="owner__code", label=_("Owner (member code)"))
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
     due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))

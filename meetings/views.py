@@ -48,7 +48,7 @@ def meeting_list(request):
     upcoming_q = Q(status=Meeting.Status.PLANNED, starts_at__gte=now)
     upcoming = list(filterset.qs.filter(upcoming_q).order_by("starts_at", "pk"))
     past = filterset.qs.exclude(upcoming_q)
-    if not request.GET.get("ordering"):
+    if not past.ordered:  # no ordering asked, or one the filter set refused
         past = past.order_by("-starts_at", "-pk")
     page = Paginator(past, PAST_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()

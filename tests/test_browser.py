@@ -52,7 +52,7 @@ def shot(page, name):
 
 def sign_in(page, base_url, username):
     page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
@@ -196,12 +196,16 @@ def test_meeting_page_prints_as_a_meeting_pack(live_server, browser, coalition, 
     page = browser.new_page(extra_http_headers={"Accept-Language": "en"})
     sign_in(page, live_server.url, "secretariat")
     page.goto(f"{live_server.url}/meetings/{meeting.pk}/")
-    assert page.locator(".secretariat-forms").is_visible()
+    from playwright.sync_api import expect
+
+    expect(page.locator(".secretariat-forms")).to_be_visible()
     page.emulate_media(media="print")
-    assert not page.locator(".site-header").is_visible()
-    assert not page.locator(".secretariat-forms").is_visible(), "forms stay off the printed pack"
-    assert page.locator(".meeting-pack__header").is_visible()
-    assert page.locator("#agenda").is_visible() and page.locator("#action-items").is_visible()
+    # expect() waits for the print styles to apply (an immediate is_visible() raced them under load).
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".secretariat-forms")).to_be_hidden()  # forms stay off the printed pack
+    expect(page.locator(".meeting-pack__header")).to_be_visible()
+    expect(page.locator("#agenda")).to_be_visible()
+    expect(page.locator("#action-items")).to_be_visible()
     shot(page, "meeting-pack-print")
     page.pdf(path=str(ARTIFACTS / "meeting-pack.pdf"), format="A4")
     assert (ARTIFACTS / "meeting-pack.pdf").stat().st_size > 1000

@@ -151,3 +151,12 @@ def test_the_migration_job_runs_migrate(objects):
     job = by_kind(objects, "Job")["portal-migrate"]
     assert containers(job)[0]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_probes_ask_by_a_host_name_the_settings_allow(objects):
+    """The kubelet would ask by the pod's IP address, which Django answers with a 400 (DisallowedHost)."""
+    allowed = by_kind(objects, "ConfigMap")["portal-config"]["data"]["ALLOWED_HOSTS"].split(",")
+    container = by_kind(objects, "Deployment")["portal-web"]["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        headers = {h["name"]: h["value"] for h in container[probe]["httpGet"].get("httpHeaders", [])}
+        assert headers.get("Host") in allowed, probe

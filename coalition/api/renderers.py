@@ -1,9 +1,13 @@
-"""``?format=csv``: a list page as CSV, with names beside codes so a spreadsheet reads on its own."""
+"""``?format=csv``: a list page as CSV, with names beside codes so a spreadsheet reads on its own; and
+DRF's browsable pages under the portal's Content-Security-Policy."""
 
+import base64
 import csv
+import hashlib
 import io
 import json
 
+from rest_framework import renderers
 from rest_framework.renderers import BaseRenderer
 
 from coalition.exports import _safe_text
@@ -41,3 +45,27 @@ def _cell(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     return _safe_text(value) if isinstance(value, str) else value
+
+
+#: The one style attribute of DRF's browsable page template (its format and filter buttons), allowed
+#: by its hash on those pages only: CSP's 'unsafe-hashes' admits that exact text and no other.
+_DRF_BUTTON_STYLE = "float: right; margin-right: 10px"
+_DRF_BUTTON_STYLE_DIGEST = base64.b64encode(hashlib.sha256(_DRF_BUTTON_STYLE.encode()).digest()).decode()
+_DRF_BUTTON_STYLE_HASH = f"'sha256-{_DRF_BUTTON_STYLE_DIGEST}'"
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's browsable pages under the portal's Content-Security-Policy: without the inline Pygments
+    stylesheet (the page's own script highlights the JSON), and with its one style attribute allowed
+    by hash on these pages only."""
+
+    def get_context(self, data, accepted_media_type, renderer_context):
+        context = super().get_context(data, accepted_media_type, renderer_context)
+        context["code_style"] = None
+        return context
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response._csp_update = {"style-src-attr": ["'unsafe-hashes'", _DRF_BUTTON_STYLE_HASH]}
+        return super().render(data, accepted_media_type, renderer_context)

@@ -1,7 +1,9 @@
 """OpenAPI pieces shared by every view: the Token scheme, the error bodies and the responses each
 kind of operation documents (so every status a client can get is in the schema)."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+import re
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -31,6 +33,56 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
                 "stored. A revoked key, or a key of an inactive user, is answered with 401."
             ),
         }
+
+
+class ReadNullableFieldScheme(OpenApiSerializerFieldExtension):
+    """coalition.api.serializers.ReadNullableCharField: nullable in responses, never in requests."""
+
+    target_class = "coalition.api.serializers.ReadNullableCharField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            schema["nullable"] = True
+        return schema
+
+
+class VisibleRecordScheme(OpenApiSerializerFieldExtension):
+    """coalition.api.serializers.VisibleRecordField: an id, a whole number from 1 to the largest bigint."""
+
+    target_class = "coalition.api.serializers.VisibleRecordField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and schema.get("type") == "integer":
+            schema.update(minimum=1, maximum=2**63 - 1)
+        return schema
+
+
+def agree_with_server(result, generator, request, public):
+    """What the server reads, said in the schema where drf-spectacular's defaults say less (a
+    POSTPROCESSING_HOOKS entry). Its pattern for a decimal string (``^-?\\d{0,16}(?:\\.\\d{0,2})?$``)
+    also matches "", "-" and "1.", which no decimal field reads: each part gets at least one digit."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if node.get("format") == "decimal" and isinstance(pattern, str):
+                node["pattern"] = re.sub(r"\\d\{0,(\d+)\}", r"\\d{1,\1}", pattern)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    # A PATCH must carry the version read (UpdateMixin refuses it without one): drf-spectacular makes
+    # every field of a partial update optional, so the version is made required again here.
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.startswith("Patched") and "version" in component.get("properties", {}):
+            component["required"] = sorted({*component.get("required", []), "version"})
+    return result
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -77,6 +129,7 @@ NOT_FOUND = _error("No such record, or not one you may see.", "No Pledge matches
 THROTTLED = _error("Too many requests: wait the `Retry-After` seconds.", "Request was throttled.")
 NOT_ACCEPTABLE = _error("No representation in the format asked for.", "Could not satisfy the request Accept header.")
 UNSUPPORTED = _error("The body is not JSON.", 'Unsupported media type "text/plain" in request.')
+TOO_LARGE = _error("The body is larger than the API reads.", "The request body is larger than 2,621,440 bytes.")
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the `If-None-Match` ETag still matches.")
 BAD_REQUEST = OpenApiResponse(VALIDATION_ERROR, description="Invalid input: the fields and what is wrong with them.")
 CONFLICT_RESPONSE = OpenApiResponse(CONFLICT, description="The record changed since you read this version.")
@@ -132,6 +185,7 @@ def write_responses(serializer, status=200, *, conflict=True):
         403: FORBIDDEN,
         404: NOT_FOUND,
         406: NOT_ACCEPTABLE,
+        413: TOO_LARGE,
         415: UNSUPPORTED,
         429: THROTTLED,
     }

@@ -10,6 +10,7 @@ from datetime import UTC
 
 from django.db import models
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coalition.models import Coalition, Member, Membership
@@ -65,6 +66,22 @@ class APISerializer(serializers.Serializer):
     class Meta:
         csv_expand = {}
 
+    def to_internal_value(self, data):
+        # JSON has types, and the schema names them: text is a string, a count a number, a flag a
+        # boolean. DRF would read 0 as "0", "5" as 5 and "yes" as true; such values are refused here.
+        if type(data) is dict:  # a JSON object (a browsable page's form posts text for everything)
+            errors = {}
+            for field in self.fields.values():
+                value = data.get(field.field_name)
+                if field.read_only or value is None:
+                    continue
+                expected = _json_type(field)
+                if expected is not None and not expected(value):
+                    errors[field.field_name] = [str(_WRONG_TYPE[expected])]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
     def csv_header(self):
         expand = getattr(self.Meta, "csv_expand", {})
         header = []
@@ -84,11 +101,53 @@ class APISerializer(serializers.Serializer):
         return row
 
 
+def _is_text(value):
+    return isinstance(value, str)
+
+
+def _is_whole_number(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_flag(value):
+    return isinstance(value, bool)
+
+
+_WRONG_TYPE = {
+    _is_text: _("Send text, as a JSON string."),
+    _is_whole_number: _("Send a whole number, as a JSON number."),
+    _is_flag: _("Send true or false."),
+}
+
+
+def _json_type(field):
+    """The check of the JSON type ``field`` takes, or None where DRF's own reading is strict enough
+    (choices, dates, decimals: money may come as a JSON number, read exactly)."""
+    if isinstance(field, serializers.ChoiceField | serializers.ManyRelatedField | serializers.RelatedField):
+        return None
+    if isinstance(field, serializers.CharField):
+        return _is_text
+    if isinstance(field, serializers.BooleanField):
+        return _is_flag
+    if isinstance(field, serializers.IntegerField):
+        return _is_whole_number
+    return None
+
+
 class UTCDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time; one without an offset is UTC (never the portal's time zone)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
+
+
+class ReadNullableCharField(serializers.CharField):
+    """Text that may read as null (it is hidden from this reader) but may not be sent as null: the
+    model stores text, blank at the least. The schema says so per direction (coalition.api.schema)."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_null"] = False
         super().__init__(**kwargs)
 
 
@@ -142,15 +201,36 @@ class CodeRelatedField(serializers.SlugRelatedField):
     def get_queryset(self):
         return super().get_queryset().visible_to(self.context["request"].user)
 
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for related fields; a code is never empty, and null is said as null.
+        if data == "":
+            self.fail("invalid")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, str) or "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data.strip())
 
 
+class RecordListField(serializers.ManyRelatedField):
+    """A list of related records: a JSON list, nothing else (DRF would take any iterable, ``{}`` too)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class VisibleRecordField(serializers.PrimaryKeyRelatedField):
     """A related record by id, among those the user may see (the visibility layer's ``visible_to``;
     others are reported as missing); ``queryset`` is every record, for the schema."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        field = super().many_init(*args, **kwargs)
+        field.__class__ = RecordListField
+        return field
 
     def get_queryset(self):
         return super().get_queryset().visible_to(self.context["request"].user)

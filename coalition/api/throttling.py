@@ -1,9 +1,44 @@
-"""Throttling per API key (or per user for session clients)."""
+"""Throttling per API key (or per user for session clients), and per address without a key.
 
-from rest_framework.throttling import SimpleRateThrottle
+DRF's throttles read a list of timestamps from the cache and write it back: concurrent requests each
+read the same list and the last write wins, so a burst overshoots the allowance (2,152 answered
+against 2000/hour). Here each window is one counter, created with ``cache.add`` (SET NX) and counted
+with ``cache.incr`` (INCR): both atomic in Redis, so exactly the allowance is answered per window,
+however many requests arrive at once and in however many processes.
+"""
+
+import time
+
+from rest_framework import throttling
 
 
-class KeyRateThrottle(SimpleRateThrottle):
+class AtomicWindowMixin:
+    """A fixed window of ``duration`` seconds per client, counted atomically in the cache."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = time.time()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        counter = f"{self.key}:{window}"
+        for _attempt in range(3):
+            self.cache.add(counter, 0, timeout=self.duration + 1)
+            try:
+                count = self.cache.incr(counter)
+            except ValueError:  # expired between add and incr: start it again
+                continue
+            return count <= self.num_requests
+        return False
+
+    def wait(self):
+        return max(self.window_ends - self.now, 1)
+
+
+class KeyRateThrottle(AtomicWindowMixin, throttling.SimpleRateThrottle):
     """Rate-limit each API key on its own, so one partner's script cannot starve another."""
 
     scope = "key"
@@ -14,3 +49,7 @@ class KeyRateThrottle(SimpleRateThrottle):
         key = getattr(request, "auth", None)
         ident = f"key-{key.pk}" if getattr(key, "pk", None) else f"user-{request.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AnonRateThrottle(AtomicWindowMixin, throttling.AnonRateThrottle):
+    """Clients without a key, per address (REMOTE_ADDR, or the configured proxy's X-Forwarded-For)."""

@@ -1,18 +1,20 @@
 """The base of every API viewset: reads through the user's visible querysets, writes through the
 services, conditional GET, CSV lists, and the version a client must send back when it updates."""
 
+import django_filters
+from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.parsers import DecimalJSONParser
 from coalition.api.permissions import CoalitionAPIPermission
-from coalition.api.renderers import CSVRenderer
+from coalition.api.renderers import BrowsableAPIRenderer, CSVRenderer
 
 #: Primary keys are bigint: a larger number in a URL names no record (and must not reach the database).
 MAX_PK = 2**63 - 1
@@ -28,6 +30,20 @@ def refuse_nul_characters(request):
     for name, values in request.query_params.lists():
         if "\x00" in name or any("\x00" in value for value in values):
             raise ValidationError({name.replace("\x00", "") or "query": [_("Null characters are not allowed.")]})
+
+
+def refuse_empty_typed_filters(request, filterset_class):
+    """An empty value for a filter that takes a date, a number or a choice is not that type: the HTML
+    lists read it as "no filter" (their forms send every field), the API refuses it, as its schema says."""
+    if filterset_class is None:
+        return
+    for name, declared in filterset_class.base_filters.items():
+        if name not in request.query_params or issubclass(declared.field_class, forms.CharField):
+            continue
+        if isinstance(declared, django_filters.OrderingFilter):
+            continue  # a comma-separated list: empty is the empty list
+        if any(not value.strip() for value in request.query_params.getlist(name)):
+            raise ValidationError({name: [_("Give a value, or leave the parameter out.")]})
 
 
 def latest_update(objects):
@@ -68,6 +84,7 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         refuse_nul_characters(request)
+        refuse_empty_typed_filters(request, getattr(self, "filterset_class", None))
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update") and self.update_serializer_class is not None:
@@ -76,7 +93,8 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
 
     def get_renderers(self):
         renderers = super().get_renderers()
-        if self.action != "list":
+        # No action: a method the view does not offer, answered 405 (not 404 for ?format=csv) below.
+        if self.action not in ("list", None):
             renderers = [renderer for renderer in renderers if not isinstance(renderer, CSVRenderer)]
         return renderers
 

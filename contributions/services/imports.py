@@ -33,6 +33,7 @@ from contributions.signals import pledges_imported
 from contributions.spreadsheets import (
     CHOICE_COLUMNS,
     COLUMNS,
+    MAX_ROWS,
     choice_table,
     header_errors,
     parse_row,
@@ -53,7 +54,6 @@ UPDATABLE = (
     "description",
     "source",
 )
-MAX_ROWS = 20000
 BATCH = 500
 #: Free-text fields whose limits (length) only the model's own validation checks; new_pledge and the
 #: cell parsers have checked every other field, and ForeignKey validation would query per row.

@@ -7,6 +7,7 @@ from coalition import permissions
 from coalition.api.serializers import (
     APISerializer,
     EditableFieldsMixin,
+    ReadNullableCharField,
     UTCDateTimeField,
     VisibleRecordField,
     coalition_field,
@@ -63,8 +64,8 @@ class MeetingSerializer(APISerializer):
     status = serializers.ChoiceField(
         choices=Meeting.Status.choices, read_only=True, help_text="Changes through .../mark-held/ and .../cancel/."
     )
-    minutes = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, help_text="null while draft minutes are kept internal."
+    minutes = ReadNullableCharField(
+        required=False, allow_blank=True, help_text="null while draft minutes are kept internal."
     )
     minutes_status = serializers.ChoiceField(choices=Meeting.MinutesStatus.choices, read_only=True)
     held_at = UTCDateTimeField(read_only=True, allow_null=True)

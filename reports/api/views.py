@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -12,6 +12,7 @@ from coalition import permissions
 from coalition.api import schema
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.permissions import CoalitionAPIPermission
+from coalition.api.renderers import BrowsableAPIRenderer
 from coalition.api.viewsets import refuse_nul_characters
 from coalition.models import Coalition
 from reports.api.serializers import SummarySerializer, jsonable
@@ -34,7 +35,12 @@ class SummaryView(ConditionalGetMixin, APIView):
         description="What the dashboard shows: totals (never drafts), by status, by member, by month, and the "
         "priority purchases with their coverage and gap. The same selector as the dashboard, so the two agree.",
         parameters=[
-            OpenApiParameter("coalition", OpenApiTypes.STR, required=True, description="The coalition's slug."),
+            OpenApiParameter(
+                "coalition",
+                {"type": "string", "minLength": 1, "pattern": r"^[-a-zA-Z0-9_]+$"},
+                required=True,
+                description="The coalition's slug.",
+            ),
             OpenApiParameter(
                 "announced_after", OpenApiTypes.DATE, description="Count pledges announced on or after this day."
             ),

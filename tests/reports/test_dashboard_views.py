@@ -18,7 +18,7 @@ def test_login_page_renders_without_sign_in(client):
     response = client.get(reverse("login"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'name="username"' in body and 'for="id_username"' in body
+    assert 'name="login"' in body and 'for="id_login"' in body
     assert '<html lang="en">' in body
 
 
@@ -67,7 +67,7 @@ def test_logout_is_a_post_form(client, steering):
 
 
 def test_persona_password_signs_in(client, steering):
-    response = client.post(reverse("login"), {"username": "steering", "password": factories.PASSWORD})
+    response = client.post(reverse("login"), {"login": "steering", "password": factories.PASSWORD})
     assert response.status_code == 302
 
 
