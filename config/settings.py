@@ -128,6 +128,8 @@ AUTHENTICATION_BACKENDS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian"))]
+# One date format per language, everywhere: 31 May 2024, 31 травня 2024 (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Kyiv")
 USE_I18N = True

@@ -2,7 +2,7 @@
 form, which names pledges and priorities, is contributions' decision_forms)."""
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from coalition.models import Coalition, Member
@@ -26,6 +26,16 @@ MEETING_OVERRIDES = {
     "ends_at": _datetime_field(_("Ends at"), required=False),
     "minutes": {"widget": forms.Textarea(attrs={"rows": 8})},
 }
+
+
+def meeting_label(meeting):
+    """A meeting as a choice reads it: its title and day, in the reader's date format."""
+    return f"{meeting.title} ({formats.date_format(timezone.localtime(meeting.starts_at), 'DATE_FORMAT')})"
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, meeting):
+        return meeting_label(meeting)
 
 
 class MeetingFieldsMixin(
