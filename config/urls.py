@@ -4,6 +4,8 @@ from allauth.account import views as account_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -26,6 +28,8 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path("favicon.ico", login_not_required(lambda request: HttpResponsePermanentRedirect(static("favicon.svg")))),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("health/", health.ready, name="health"),
     path("health/live", health.live, name="health_live"),
