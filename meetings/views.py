@@ -9,11 +9,11 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalition import permissions
+from coalition import confirm, permissions
 from coalition.errors import ConflictError
 from coalition.history import history_entries
 from coalition.models import Coalition
@@ -197,9 +197,17 @@ def _run(request, action, success):
     return True
 
 
-def _status_change(request, pk, service, success):
+def _status_change(request, pk, service, success, confirmation=None):
     user = request.user
     meeting = permissions.get_editable(Meeting.objects.all(), user, pk=pk)
+    # Only a planned meeting can change: for any other the service says why, with nothing to confirm.
+    if confirmation and meeting.status == Meeting.Status.PLANNED and not confirm.confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            record=f"{meeting.title}, {formats.date_format(timezone.localtime(meeting.starts_at), 'DATETIME_FORMAT')}",
+            back_url=reverse("meetings:detail", args=[meeting.pk]),
+            **confirmation,
+        )
     form = VersionForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
     if version is None:
@@ -216,7 +224,23 @@ def meeting_mark_held(request, pk):
 
 @require_POST
 def meeting_cancel(request, pk):
-    return _status_change(request, pk, services.meeting_cancel, _("The meeting is cancelled."))
+    return _status_change(
+        request,
+        pk,
+        services.meeting_cancel,
+        _("The meeting is cancelled."),
+        confirmation={
+            "title": _("Cancel this meeting?"),
+            "question": _(
+                "The meeting will be marked cancelled, for good: a cancelled meeting cannot be held or planned again."
+            ),
+            "consequences": [
+                _("Members see it cancelled in the meeting list and in their calendars."),
+                _("Its agenda, attendance and action items stay on record."),
+            ],
+            "button": _("Cancel the meeting"),
+        },
+    )
 
 
 def _sub_form(request, pk, form_class, form_name, save, success, anchor):
@@ -272,6 +296,18 @@ def action_item_status(request, pk, item_pk):
     item = permissions.get_editable(ActionItem.objects.select_related("meeting"), user, pk=item_pk)
     meeting = permissions.get_visible(Meeting.objects.all(), user, pk=pk)
     form = ActionItemStatusForm(request.POST)
+    if form.is_valid() and form.cleaned_data["status"] == ActionItem.Status.DROPPED and not confirm.confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            title=_("Drop this action item?"),
+            record=item.text,
+            question=_("The action item will be closed as dropped: nobody is expected to do it any more."),
+            consequences=[
+                _("It leaves the open action items of the meeting pack and the dashboard; it can be reopened.")
+            ],
+            button=_("Drop the action item"),
+            back_url=f"{meeting_url(meeting)}#action-items",
+        )
     if form.is_valid():
         _run(
             request,

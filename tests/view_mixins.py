@@ -166,6 +166,19 @@ class EditViewTests(ViewTestBase):
         assert not self.changed(record)
 
 
+def asks_first(client, url, data):
+    """A destructive POST without confirm=yes answers with the confirmation page, which posts the
+    same fields again to the same address with confirm=yes."""
+    response = client.post(url, data)
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    assert f'action="{url}"' in html and 'name="confirm" value="yes"' in html
+    for name, value in data.items():
+        assert f'name="{name}" value="{value}"' in html, name
+    assert "button--danger-solid" in html
+    return response
+
+
 class DeleteViewTests(ViewTestBase):
     delete_url_name = None
 
@@ -174,7 +187,10 @@ class DeleteViewTests(ViewTestBase):
 
     def test_delete_by_the_tables_roles(self, client, personas, record, deleter):
         client = as_persona(client, personas, deleter)
-        response = client.post(self.url(self.delete_url_name, record), self.delete_data(record))
+        data = self.delete_data(record)
+        response = asks_first(client, self.url(self.delete_url_name, record), data)
+        assert type(record).objects.filter(pk=record.pk).exists(), "nothing is deleted before it is confirmed"
+        response = client.post(self.url(self.delete_url_name, record), {**data, "confirm": "yes"})
         assert response.status_code == 302
         assert not type(record).objects.filter(pk=record.pk).exists()
         row = type(record).history.filter(id=record.pk).order_by("-history_id").first()
@@ -190,13 +206,21 @@ class TransitionViewTests(ViewTestBase):
     """``transition_data``: a post moving the record on; ``transitioned(record)``: whether it moved."""
 
     transition_url_name = None
+    #: Whether the transition cannot be taken back, and so asks to be confirmed first.
+    transition_confirms = False
 
     def transitioned(self, record):
         raise NotImplementedError
 
     def test_transition_by_the_tables_roles(self, client, personas, record, transition_data, mover):
         client = as_persona(client, personas, mover)
-        response = client.post(self.url(self.transition_url_name, record), transition_data)
+        url = self.url(self.transition_url_name, record)
+        if self.transition_confirms:
+            asks_first(client, url, transition_data)
+            record.refresh_from_db()
+            assert not self.transitioned(record), "nothing changes before it is confirmed"
+            transition_data = {**transition_data, "confirm": "yes"}
+        response = client.post(url, transition_data)
         assert response.status_code == 302
         record.refresh_from_db()
         assert self.transitioned(record)

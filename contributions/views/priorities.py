@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalition import permissions
+from coalition import confirm, permissions
 from coalition.errors import ConflictError
 from coalition.exports import csv_response, xlsx_response
 from coalition.history import history_entries
@@ -240,6 +240,20 @@ def priority_transition(request, pk):
         messages.error(request, _("The change could not be made: %(errors)s") % {"errors": _form_errors(form)})
         return redirect("priorities:detail", pk=priority.pk)
     data = form.cleaned_data
+    droppable = PriorityPurchase.Status.DROPPED in TRANSITIONS.get(priority.status, ())
+    if data["to_status"] == PriorityPurchase.Status.DROPPED and droppable and not confirm.confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            title=_("Drop this priority purchase?"),
+            record=priority.title,
+            question=_("The priority purchase will be marked dropped: the coalition no longer means to fund it."),
+            consequences=[
+                _("It leaves the priorities being funded and the coverage figures."),
+                _("It stays on record, with its history and the decision that dropped it, if one is named."),
+            ],
+            button=_("Drop the priority purchase"),
+            back_url=reverse("priorities:detail", args=[priority.pk]),
+        )
     try:
         priority = services.priority_transition(
             acting_user=user,

@@ -281,7 +281,12 @@ def test_secretariat_marks_held_and_a_second_stale_click_is_refused(client, secr
 
 def test_secretariat_cancels_a_planned_meeting(client, secretariat, coalition):
     planned = make_meeting(coalition, title="Maybe", starts_at=timezone.now() + timedelta(days=3))
-    login(client, secretariat).post(reverse("meetings:cancel", args=[planned.pk]), {"version": planned.version})
+    url = reverse("meetings:cancel", args=[planned.pk])
+    page = login(client, secretariat).post(url, {"version": planned.version})
+    assert page.status_code == 200 and "Cancel this meeting?" in page.content.decode()
+    planned.refresh_from_db()
+    assert planned.status == "planned", "nothing is cancelled before it is confirmed"
+    assert client.post(url, {"version": planned.version, "confirm": "yes"}).status_code == 302
     planned.refresh_from_db()
     assert planned.status == "cancelled"
 
