@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from coalition import permissions
 from coalition.models import Coalition, Member
 from coalition.webforms import DateInput, editable_fields_form
+from contributions import rules
 from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
+from meetings.forms import MeetingChoiceField
 from meetings.models import Meeting
 
 S = Pledge.Status
@@ -17,22 +19,18 @@ RATE_HELP = _(
 )
 
 
-class MeetingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, meeting):
-        return f"{meeting.title} ({meeting.starts_at:%Y-%m-%d})"
-
-
 PledgeFields = editable_fields_form(
     Pledge,
     overrides={
         "description": {"widget": forms.Textarea(attrs={"rows": 3})},
+        "amount": {"validators": [rules.validate_amount]},
         "currency": {"help_text": _("ISO 4217 code, such as EUR, USD or GBP.")},
         "announced_on": {"widget": DateInput()},
         "confirmed_on": {"widget": DateInput()},
         "confirmed_at_meeting": MeetingChoiceField(
             queryset=Meeting.objects.none(), required=False, label=_("Confirmed at meeting")
         ),
-        "exchange_rate": {"required": False, "help_text": RATE_HELP},
+        "exchange_rate": {"required": False, "help_text": RATE_HELP, "validators": [rules.validate_rate]},
         "exchange_rate_source": {
             "required": False,
             "initial": "",
@@ -53,6 +51,13 @@ class PledgeEditForm(PledgeFields):
         if coalition_ids is not None:
             meetings = meetings.filter(coalition__in=coalition_ids)
         self.fields["confirmed_at_meeting"].queryset = meetings.order_by("-starts_at")
+
+    def clean(self):
+        data = super().clean()
+        problem = rules.dates_problem(data.get("announced_on"), data.get("confirmed_on"))
+        if problem:
+            self.add_error("confirmed_on", problem)
+        return data
 
     @classmethod
     def initial_for(cls, pledge):
@@ -131,7 +136,11 @@ class TransitionForm(forms.Form):
 
 DisbursementFields = editable_fields_form(
     Disbursement,
-    overrides={"date": {"widget": DateInput()}, "note": {"widget": forms.Textarea(attrs={"rows": 2})}},
+    overrides={
+        "date": {"widget": DateInput()},
+        "amount": {"validators": [rules.validate_amount]},
+        "note": {"widget": forms.Textarea(attrs={"rows": 2})},
+    },
 )
 
 
@@ -151,7 +160,9 @@ class PriorityChoiceField(forms.ModelChoiceField):
         return f"#{priority.rank} {priority.title}"
 
 
-class AllocationForm(editable_fields_form(Allocation)):
+class AllocationForm(
+    editable_fields_form(Allocation, overrides={"amount_eur": {"validators": [rules.validate_amount]}})
+):
     """Part of the pledge for a priority: the priority, and ``Allocation.editable_fields``."""
 
     priority = PriorityChoiceField(queryset=PriorityPurchase.objects.none(), label=_("Priority purchase"))

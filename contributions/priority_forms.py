@@ -8,14 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from coalition.models import Coalition
 from coalition.webforms import DateInput, editable_fields_form
 from contributions.models import PriorityPurchase
+from meetings.forms import MeetingChoiceField
 from meetings.models import Meeting
 
 P = PriorityPurchase.Status
-
-
-class MeetingChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.title} ({obj.starts_at:%Y-%m-%d})"
 
 
 def _meetings(user, coalition_id=None):

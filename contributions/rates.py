@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from contributions import rules
 from contributions.currencies import is_currency
 
 CENT = Decimal("0.01")
@@ -121,8 +122,9 @@ def convert(*, amount, currency, on_date, explicit_rate=None, explicit_source=""
             }
         )
     explicit_rate = Decimal(explicit_rate)
-    if explicit_rate <= 0:
-        raise ValidationError({"exchange_rate": _("The exchange rate must be greater than zero.")})
+    problem = rules.rate_problem(explicit_rate)
+    if problem:
+        raise ValidationError({"exchange_rate": problem})
     if not explicit_source.strip():
         raise ValidationError(
             {"exchange_rate_source": _("Say where the rate for %(code)s comes from.") % {"code": currency}}

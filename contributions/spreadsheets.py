@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from contributions import rules
 from contributions.models import Pledge
 
 S = Pledge.Status
@@ -372,6 +373,11 @@ def parse_row(cells, errors, row, choice_tables):
             number = _parse_decimal(text)
             if number is None:
                 bad(column, _("“%(value)s” is not a number (write 1250000.00).") % {"value": text})
+                continue
+            # The value's own rules here, so a row reports them beside its other problems.
+            refused = rules.amount_problem(number) if column == "amount" else rules.rate_problem(number)
+            if refused:
+                bad(column, refused)
             else:
                 values[column] = number
     for column in ("announced_on", "confirmed_on"):
@@ -382,6 +388,9 @@ def parse_row(cells, errors, row, choice_tables):
                 bad(column, _("“%(value)s” is not a date (write YYYY-MM-DD).") % {"value": text})
             else:
                 values[column] = parsed
+    refused = rules.dates_problem(values.get("announced_on"), values.get("confirmed_on"))
+    if refused:
+        bad("confirmed_on", refused)
     for column, choices in CHOICE_COLUMNS.items():
         text = cells.get(column, "").strip()
         if text:

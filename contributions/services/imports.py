@@ -103,6 +103,7 @@ class _Context:
     """What every row is checked against, read once: members, memberships, existing pledges, rates."""
 
     def __init__(self, coalition, rows):
+        self.coalition = coalition
         self.columns = set().union(*(r["cells"] for r in rows)) if rows else set()
         codes = {r["values"].get("member") for r in rows if r["values"].get("member")}
         refs = {r["values"].get("external_ref") for r in rows if r["values"].get("external_ref")}
@@ -118,6 +119,19 @@ class _Context:
         dates += [p.announced_on for p in self.existing.values()]
         today = timezone.localdate()
         self.rates = RateCache(currencies, min(dates, default=today), max(dates, default=today))
+
+
+def _member_problems(values, row, context):
+    code = values.get("member")
+    if not code:
+        return []
+    member = context.members.get(code)
+    if member is None:
+        return [problem(row, "member", _("Unknown member code %(code)s.") % {"code": code})]
+    if member.pk not in context.member_ids:
+        message = _("%(member)s is not a member of %(coalition)s.") % {"member": member, "coalition": context.coalition}
+        return [problem(row, "member", message)]
+    return []
 
 
 def _plan_create(values, row, coalition, acting_user, context):
@@ -200,8 +214,6 @@ def _plan(rows, coalition, acting_user):
     plans, refs_seen = [], {}
     for row in rows:
         number, values = row["row"], row["values"]
-        if number in failed_rows:
-            continue
         ref = values.get("external_ref")
         if ref:
             if ref in refs_seen:
@@ -214,6 +226,11 @@ def _plan(rows, coalition, acting_user):
                 )
                 continue
             refs_seen[ref] = number
+        if number in failed_rows:
+            # A cell could not be read, so the row is not planned; what can still be said of its
+            # member is said now, so the row's problems come in one round.
+            errors.extend(_member_problems(values, number, context))
+            continue
         if ref and ref in context.existing:
             plan, row_errors = _plan_update(values, number, context.existing[ref], acting_user)
         else:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from coalition.models import Membership
+from contributions import rules
 from contributions.models import Pledge
 from contributions.rates import convert, part_in_eur
 from contributions.signals import pledge_confirmed
@@ -38,17 +39,10 @@ MANUAL_TRANSITIONS = {
 def _money(value, field="amount"):
     if isinstance(value, float):
         raise TypeError("Money is Decimal, never float.")
-    try:
-        value = Decimal(value)
-    except Exception as exc:
-        raise ValidationError({field: _("Enter a number such as 1250000.00.")}) from exc
-    if not value.is_finite():
-        raise ValidationError({field: _("Enter a number such as 1250000.00.")})
-    if value <= 0:
-        raise ValidationError({field: _("The amount must be greater than zero.")})
-    if value != value.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("Amounts have at most two decimal places.")})
-    return value
+    problem = rules.amount_problem(value)
+    if problem:
+        raise ValidationError({field: problem})
+    return Decimal(value)
 
 
 def _total(queryset, field):
@@ -207,8 +201,9 @@ def new_pledge(
         pledge.confirmed_on = (
             timezone.localdate(confirmed_at_meeting.starts_at) if confirmed_at_meeting else timezone.localdate()
         )
-    if pledge.confirmed_on is not None and announced_on is not None and pledge.confirmed_on < announced_on:
-        raise ValidationError({"confirmed_on": _("A pledge cannot be confirmed before it was announced.")})
+    problem = rules.dates_problem(announced_on, pledge.confirmed_on)
+    if problem:
+        raise ValidationError({"confirmed_on": problem})
     _check_meeting(pledge)
     _apply_conversion(pledge, exchange_rate, exchange_rate_source, rate_lookup)
     if pledge.amount_eur <= 0:
@@ -312,8 +307,9 @@ def pledge_transition(*, acting_user, pledge, to_status, version=None, on_date=N
             pledge.confirmed_at_meeting = meeting
             fields.add("confirmed_at_meeting")
         pledge.confirmed_on = on_date or (timezone.localdate(meeting.starts_at) if meeting else timezone.localdate())
-        if pledge.confirmed_on < pledge.announced_on:
-            raise ValidationError({"confirmed_on": _("A pledge cannot be confirmed before it was announced.")})
+        problem = rules.dates_problem(pledge.announced_on, pledge.confirmed_on)
+        if problem:
+            raise ValidationError({"confirmed_on": problem})
         fields.add("confirmed_on")
     if to_status == S.WITHDRAWN:
         for allocation in pledge.allocations.all():

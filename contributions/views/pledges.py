@@ -7,12 +7,13 @@ from django.core.paginator import Paginator
 from django.forms import CheckboxSelectMultiple, Select
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalition import permissions
+from coalition import confirm, permissions
 from coalition.errors import ConflictError
 from coalition.exports import csv_response, xlsx_response
 from coalition.history import history_entries
@@ -30,6 +31,7 @@ from contributions.pledge_forms import (
 )
 from contributions.services.pledges import MANUAL_TRANSITIONS
 from meetings import selectors as meeting_selectors
+from meetings.forms import meeting_label
 
 S = Pledge.Status
 PAGE_SIZE = 25
@@ -56,8 +58,7 @@ def _filterset(request):
     form.fields["coalition"].label = _("Coalition")
     # The API takes a meeting id; the page offers the user's meetings by name.
     meetings = [("", _("Any"))] + [
-        (m.pk, f"{m.title} ({formats.date_format(timezone.localtime(m.starts_at), 'SHORT_DATE_FORMAT')})")
-        for m in meeting_selectors.meeting_list(request.user).order_by("-starts_at")
+        (m.pk, meeting_label(m)) for m in meeting_selectors.meeting_list(request.user).order_by("-starts_at")
     ]
     form.fields["confirmed_at_meeting"].widget = Select(choices=meetings)
     form.fields["confirmed_at_meeting"].label = _("Confirmed at meeting")
@@ -283,6 +284,24 @@ def pledge_transition(request, pk):
     if not form.is_valid():
         return _render_detail(request, pledge, transition_form=form, status=400)
     data = form.cleaned_data
+    withdrawable = S.WITHDRAWN in MANUAL_TRANSITIONS.get(pledge.status, ())
+    if data["to"] == S.WITHDRAWN and withdrawable and not confirm.confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            title=_("Withdraw this pledge?"),
+            record=_pledge_line(pledge),
+            question=_(
+                "The pledge will be marked withdrawn. A pledge is withdrawn for good: "
+                "it cannot be announced or confirmed again."
+            ),
+            consequences=[
+                _("Its amount leaves the coalition's totals, the dashboard and the reports."),
+                _("Its allocations to priority purchases are removed."),
+                _("It stays on record, with its history, for those who may read it."),
+            ],
+            button=_("Withdraw the pledge"),
+            back_url=reverse("pledges:detail", args=[pledge.pk]),
+        )
     try:
         services.pledge_transition(
             acting_user=request.user,
@@ -303,10 +322,31 @@ def pledge_transition(request, pk):
     return redirect("pledges:detail", pk=pledge.pk)
 
 
+def _pledge_line(pledge):
+    amount = formats.number_format(pledge.amount, 2, use_l10n=True, force_grouping=True)
+    return f"{pledge.member.name}: {pledge.title} ({amount} {pledge.currency})"
+
+
 @require_POST
 def pledge_delete(request, pk):
     """Delete a pledge entered by mistake (nothing disbursed against it)."""
     pledge = permissions.get_editable(selectors.pledge_list(request.user), request.user, pk=pk)
+    if not confirm.confirmed(request):
+        return confirm.confirmation_page(
+            request,
+            title=_("Delete this pledge?"),
+            record=_pledge_line(pledge),
+            question=_(
+                "Delete a pledge only when it was entered by mistake: "
+                "to record that a member took it back, withdraw it instead."
+            ),
+            consequences=[
+                _("It disappears from every list, total and export."),
+                _("Its history keeps what it was and who deleted it."),
+            ],
+            button=_("Delete the pledge"),
+            back_url=reverse("pledges:detail", args=[pledge.pk]),
+        )
     try:
         services.pledge_delete(acting_user=request.user, pledge=pledge, version=request.POST.get("version") or None)
     except ConflictError as exc:

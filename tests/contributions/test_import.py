@@ -450,3 +450,28 @@ def test_an_import_left_running_is_failed_with_the_reason_by_the_sweep(secretari
     )
     assert PledgeImport.objects.get(pk=recent.pk).status == PledgeImport.Status.RUNNING
     assert not Pledge.objects.exists()
+
+
+def test_a_row_reports_every_problem_in_one_round(secretariat, coalition, member_a, rates):
+    """-5000 and 2024-13-45 on one row: both, not the date now and the amount after a re-upload."""
+    factories.MemberFactory(code="FR", name="France")  # exists, but not in the coalition
+    lines = (
+        "EE,Two problems,-5000,EUR,announced,2024-13-45,,,,",
+        "FR,Three problems,100.005,EUR,promised,2024-02-02,,,,",
+        "EE,Confirmed early with a bad amount,0,EUR,confirmed,2024-02-02,2024-01-01,,,",
+    )
+    pledge_import = services.pledge_import_parse(csv_file(*lines), coalition, secretariat)
+    found = sorted((e["row"], e["column"]) for e in pledge_import.errors)
+    assert found == [
+        (2, "amount"),
+        (2, "announced_on"),
+        (3, "amount"),
+        (3, "member"),
+        (3, "status"),
+        (4, "amount"),
+        (4, "confirmed_on"),
+    ]
+    messages = {(e["row"], e["column"]): e["message"] for e in pledge_import.errors}
+    assert messages[(2, "amount")] == "The amount must be greater than zero."
+    assert messages[(3, "amount")] == "Amounts have at most two decimal places."
+    assert "France" in messages[(3, "member")]

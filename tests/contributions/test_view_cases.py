@@ -72,6 +72,8 @@ class TestPledgePages(
     def changed(self, record):
         return record.title == "Changed on the page"
 
+    transition_confirms = True
+
     @pytest.fixture
     def transition_data(self, record):
         return {"to": "withdrawn", "version": record.version}

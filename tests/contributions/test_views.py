@@ -121,7 +121,7 @@ def test_list_filters_by_meeting_chosen_by_name(client, steering, coalition, ple
     login(client, steering)
     response = client.get(reverse("pledges:list"), {"confirmed_at_meeting": meeting.pk})
     html = response.content.decode()
-    assert f'<option value="{meeting.pk}" selected>Tallinn (05/31/2024)</option>' in html
+    assert f'<option value="{meeting.pk}" selected>Tallinn (31 May 2024)</option>' in html
     assert [p.pk for p in response.context["pledges"]] == [pledge_b.pk]
 
 
@@ -401,7 +401,12 @@ def test_editor_confirms_at_a_meeting(client, editor_a, pledge_a, coalition):
 
 def test_withdraw_and_a_refused_transition_says_why(client, editor_a, pledge_a):
     login(client, editor_a)
-    assert client.post(transition(pledge_a), {"to": "withdrawn", "version": pledge_a.version}).status_code == 302
+    data = {"to": "withdrawn", "version": pledge_a.version}
+    page = client.post(transition(pledge_a), data)
+    assert page.status_code == 200 and "Withdraw this pledge?" in page.content.decode()
+    pledge_a.refresh_from_db()
+    assert pledge_a.status == "announced", "nothing is withdrawn before it is confirmed"
+    assert client.post(transition(pledge_a), {**data, "confirm": "yes"}).status_code == 302
     pledge_a.refresh_from_db()
     assert pledge_a.status == "withdrawn"
     response = client.post(transition(pledge_a), {"to": "confirmed", "version": pledge_a.version}, follow=True)
@@ -445,7 +450,7 @@ def test_secretariat_allocates_and_editors_may_not(client, secretariat, editor_b
 
 def test_editor_deletes_a_mistaken_pledge(client, editor_a, pledge_a):
     response = login(client, editor_a).post(
-        reverse("pledges:delete", args=[pledge_a.pk]), {"version": pledge_a.version}
+        reverse("pledges:delete", args=[pledge_a.pk]), {"version": pledge_a.version, "confirm": "yes"}
     )
     assert response.status_code == 302
     assert not Pledge.objects.filter(pk=pledge_a.pk).exists()
@@ -457,13 +462,14 @@ def test_editor_deletes_a_mistaken_pledge(client, editor_a, pledge_a):
 def test_posts_need_the_csrf_token(editor_a, pledge_a, coalition, rates):
     client = Client(enforce_csrf_checks=True)
     client.force_login(editor_a)
-    assert client.post(transition(pledge_a), {"to": "withdrawn", "version": pledge_a.version}).status_code == 403
+    withdraw = {"to": "withdrawn", "version": pledge_a.version, "confirm": "yes"}
+    assert client.post(transition(pledge_a), withdraw).status_code == 403
     assert client.post(reverse("pledges:create"), {**NEW_PLEDGE, "coalition": coalition.pk}).status_code == 403
     pledge_a.refresh_from_db()
     assert pledge_a.status == "announced"
     page = client.get(detail(pledge_a))
     token = page.context["csrf_token"]
-    data = {"to": "withdrawn", "version": pledge_a.version, "csrfmiddlewaretoken": str(token)}
+    data = {"to": "withdrawn", "version": pledge_a.version, "confirm": "yes", "csrfmiddlewaretoken": str(token)}
     assert client.post(transition(pledge_a), data).status_code == 302
     pledge_a.refresh_from_db()
     assert pledge_a.status == "withdrawn"
