@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
+#: Amounts are stored as decimal(18, 2): at most 16 digits before the point.
+MAX_WHOLE_DIGITS = 16
 
 
 def amount_problem(value):
@@ -23,6 +25,8 @@ def amount_problem(value):
         return _("Enter a number such as 1250000.00.")
     if value <= 0:
         return _("The amount must be greater than zero.")
+    if value.adjusted() >= MAX_WHOLE_DIGITS:
+        return _("The amount is too large: at most 16 digits before the decimal point.")
     if value != value.quantize(CENT):
         return _("Amounts have at most two decimal places.")
     return None
