@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "config.middleware.LoginRequiredMiddleware",
     "config.signin.SecondFactorRequiredMiddleware",
+    "config.db_router.ReplicaReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -119,6 +120,21 @@ def _database(url):
 
 
 DATABASES = {"default": _database(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# A read replica (a streaming standby of the primary), optional: API lists, the summary, exports and
+# dashboards read from it, unless the client wrote within DATABASE_REPLICA_PIN_SECONDS; writes, tasks,
+# commands and migrations use the primary only (config.db_router). Tests read the primary's database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 15, minimum=1)
+#: The views (by URL name) whose safe requests read from the replica.
+DATABASE_REPLICA_VIEWS = [
+    r"^api:[\w-]+-list$",
+    r"^api:summary$",
+    r"^reports:dashboard(_export)?$",
+    r"^(pledges|priorities):export$",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

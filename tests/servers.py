@@ -414,3 +414,80 @@ def set_real_password(user, password):
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(password, hasher.salt())
     user.save(update_fields=["password"])
+
+
+# --- A PostgreSQL cluster of our own, and its streaming replica ----------------------------------------
+
+
+def pg_bin(name):
+    """A PostgreSQL program: on PATH, or Debian's /usr/lib/postgresql/<newest>/bin."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda p: int(p.parts[-3]))
+    if not candidates:
+        pytest.fail(f"PostgreSQL's {name} is not installed", pytrace=False)
+    return str(candidates[-1])
+
+
+def run_as_server_user(command, **kwargs):
+    return subprocess.run(as_server_user(command), capture_output=True, text=True, check=True, timeout=120, **kwargs)
+
+
+class Cluster:
+    """A PostgreSQL cluster in ``directory`` on 127.0.0.1:``port``, started with pg_ctl."""
+
+    def __init__(self, directory, port):
+        self.directory, self.port = Path(directory), port
+
+    def start(self):
+        run_as_server_user(
+            [pg_bin("pg_ctl"), "-D", str(self.directory), "-l", str(self.directory.parent / f"{self.port}.log"),
+             "-o", f"-p {self.port} -k {self.directory.parent} -c listen_addresses=127.0.0.1", "-w", "-t", "60",
+             "start"]
+        )  # fmt: skip
+        return self
+
+    def stop(self):
+        subprocess.run(
+            as_server_user([pg_bin("pg_ctl"), "-D", str(self.directory), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+            timeout=60,
+        )
+
+    def sql(self, query, database="postgres"):
+        """``query`` through psql (one value per line)."""
+        result = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database, "-XAtq",
+             "-v", "ON_ERROR_STOP=1", "-c", query],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if result.returncode:
+            raise RuntimeError(result.stderr.strip())
+        return result.stdout.strip()
+
+    def url(self, database):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+
+def primary_and_replica(directory, primary_port, replica_port):
+    """A primary (wal_level=replica, a replication role and its hba line) and a hot standby made from
+    it by ``pg_basebackup -R``, streaming from it."""
+    directory = Path(directory)
+    data = directory / "primary"
+    run_as_server_user([pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write("wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\nfsync = off\nmax_connections = 50\n")
+    (data / "pg_hba.conf").write_text(
+        "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication replicator 127.0.0.1/32 trust\n"
+    )
+    primary = Cluster(data, primary_port).start()
+    primary.sql("CREATE ROLE replicator WITH REPLICATION LOGIN")
+    standby = directory / "replica"
+    run_as_server_user(
+        [pg_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary_port), "-U", "replicator", "-D",
+         str(standby), "-R", "-X", "stream", "--checkpoint=fast"]
+    )  # fmt: skip
+    replica = Cluster(standby, replica_port).start()
+    wait_until(lambda: replica.sql("SELECT pg_is_in_recovery()") == "t", 30, "the replica to be in recovery")
+    return primary, replica
