@@ -142,8 +142,15 @@ class Server:
 # --- The portal ----------------------------------------------------------------------------------------
 
 
+_collected = []
+
+
 def collect_static():
-    """The static files a DEBUG=0 portal serves (WhiteNoise's manifest), as the image builds them."""
+    """The static files a DEBUG=0 portal serves (WhiteNoise's manifest), as the image builds them;
+    once per test session."""
+    if _collected:
+        return
+    _collected.append(True)
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "collectstatic-" + "x" * 40}
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=120
@@ -414,6 +421,29 @@ def set_real_password(user, password):
     hasher = PBKDF2PasswordHasher()
     user.password = hasher.encode(password, hasher.salt())
     user.save(update_fields=["password"])
+
+
+# --- Load -----------------------------------------------------------------------------------------------
+
+
+def wrk(port, key, seconds, connections, path="/api/v1/pledges/?coalition=bench"):
+    """One wrk run of GET ``path`` with an API key on 127.0.0.1:``port``; returns (requests/s, non-2xx
+    answers, socket errors, requests, CPU seconds of wrk)."""
+    started = os.times()
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-H", f"Authorization: Token {key}",
+         f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    )  # fmt: skip
+    ended = os.times()
+    out = result.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(n) for n in m.groups()) if (m := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)) else 0  # fmt: skip
+    wrk_cpu = (ended.children_user - started.children_user) + (ended.children_system - started.children_system)
+    return rate, non_2xx, errors, requests, wrk_cpu
 
 
 # --- A PostgreSQL cluster of our own, and its streaming replica ----------------------------------------

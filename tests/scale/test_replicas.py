@@ -30,6 +30,7 @@ from tests.servers import (
     set_real_password,
     wait_serving,
     wait_until,
+    wrk,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -55,7 +56,8 @@ def balancer(django_db_setup, django_db_blocker, tmp_path_factory):
     collect_static()
     logs = tmp_path_factory.mktemp("replicas")
     front = free_port()
-    env = portal_env(url, f"http://127.0.0.1:{front}", BEHIND_PROXY=1)
+    # The load run below makes more API requests in seconds than the default hourly allowance.
+    env = portal_env(url, f"http://127.0.0.1:{front}", BEHIND_PROXY=1, API_THROTTLE_KEY="1000000/hour")
     ports = {name: free_port() for name in REPLICAS}
     replicas = {name: gunicorn(name, port, env, logs) for name, port in ports.items()}
     proxy = HAProxy(front, ports, logs)
@@ -137,6 +139,18 @@ def test_failed_sign_ins_are_counted_across_replicas(balancer, secretariat):
     assert replicas == set(REPLICAS)
     assert locked.status == 200 and "Too many failed login attempts" in locked.text
     assert "sessionid" not in browser.cookies
+
+
+def test_a_short_load_run_through_the_balancer_gets_only_2xx_answers(balancer, partner, coalition, member_a, rates):
+    """What benchmarks/replicas.py measures (3 replicas against 1), briefly, for its errors: none."""
+    for n in range(20):
+        factories.make_pledge(coalition=coalition, member=member_a, title=f"Load {n}", status="confirmed")
+    _key, raw = api_key_create(owner=partner, name="load")
+    path = f"/api/v1/pledges/?coalition={coalition.slug}"
+    rate, non_2xx, errors, requests, _cpu = wrk(balancer["port"], raw, 2, 4, path=path)
+    print(f"wrk through HAProxy, 3 replicas: {requests} requests, {rate:.1f}/s, {non_2xx} non-2xx, {errors} errors")
+    assert requests > 0 and (non_2xx, errors) == (0, 0)
+    assert {Browser(balancer["port"]).get("/health/live").served_by for _ in range(3)} == set(REPLICAS)
 
 
 def test_sigkill_of_a_replica_during_writes_leaves_no_half_written_record_and_the_others_serve(
