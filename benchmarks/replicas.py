@@ -200,13 +200,16 @@ def main(argv=None):
           f"median of {args.rounds} rounds, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")  # fmt: skip
     print(f"1 replica : {one_rate:8.1f} requests/s")
     print(f"3 replicas: {three_rate:8.1f} requests/s")
-    print(f"ratio 3 / 1: {three_rate / one_rate:.2f}x")
+    rounds = ", ".join(f"{t / o:.2f}x" for o, t in zip(figures["one"], figures["three"], strict=True))
+    print(f"ratio 3 / 1: {three_rate / one_rate:.2f}x (round by round: {rounds})")
     print(f"raw SQL   : {raw_rate:8.1f} queries/s (the database's ceiling for this list: {raw_rate / three_rate:.1f}x "
           "the three replicas)")  # fmt: skip
     for label in ("one", "three"):
         used, proxy_cpu, wrk_cpu = cpu[label][-1]
         replicas_cpu = ", ".join(f"{name} {seconds:.1f}" for name, seconds in used.items() if seconds > 0.05)
-        print(f"CPU seconds in the last {label}-replica run of {args.seconds} s: {replicas_cpu}; "
+        per_request = sum(used.values()) / (figures[label][-1] * args.seconds) * 1000
+        print(f"CPU seconds in the last {label}-replica run of {args.seconds} s: {replicas_cpu} "
+              f"({sum(used.values()) / args.seconds:.2f} cores, {per_request:.1f} ms a request); "
               f"haproxy {proxy_cpu:.1f}, wrk {wrk_cpu:.1f}")  # fmt: skip
     print(f"errors (non-2xx and socket errors): {bad}")
     return 1 if bad else 0
