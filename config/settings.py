@@ -101,7 +101,7 @@ TEMPLATES = [
 # stands between the portal and PostgreSQL: each transaction may run on another server connection, so
 # nothing may outlive one. Server-side cursors (Django's WITH HOLD cursors for .iterator()) and
 # prepared statements (psycopg's, after 5 runs of a query) would, so both are off. The portal keeps no
-# other session state: its locks are row locks and transaction-scoped (tests/config/test_pgbouncer.py).
+# other session state: its locks are row locks and transaction-scoped (tests/scale/test_pgbouncer.py).
 DATABASE_POOLER = env_str("DATABASE_POOLER").strip().lower()
 if DATABASE_POOLER not in {"", "session", "transaction"}:
     raise ImproperlyConfigured(
