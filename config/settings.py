@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "config.middleware.LoginRequiredMiddleware",
     "config.signin.SecondFactorRequiredMiddleware",
+    "config.db_router.ReplicaReadMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -96,14 +97,44 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=60,
-        conn_health_checks=True,
+# DATABASE_POOLER=transaction says a pooler in transaction mode (PgBouncer's pool_mode=transaction)
+# stands between the portal and PostgreSQL: each transaction may run on another server connection, so
+# nothing may outlive one. Server-side cursors (Django's WITH HOLD cursors for .iterator()) and
+# prepared statements (psycopg's, after 5 runs of a query) would, so both are off. The portal keeps no
+# other session state: its locks are row locks and transaction-scoped (tests/scale/test_pgbouncer.py).
+DATABASE_POOLER = env_str("DATABASE_POOLER").strip().lower()
+if DATABASE_POOLER not in {"", "session", "transaction"}:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER is {DATABASE_POOLER!r}: leave it unset, or say 'transaction' (or 'session') for the "
+        "pool mode of the pooler in front of PostgreSQL."
     )
-}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+
+def _database(url):
+    database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    database["ATOMIC_REQUESTS"] = False
+    if DATABASE_POOLER == "transaction" and database["ENGINE"] == "django.db.backends.postgresql":
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+DATABASES = {"default": _database(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# A read replica (a streaming standby of the primary), optional: API lists, the summary, exports and
+# dashboards read from it, unless the client wrote within DATABASE_REPLICA_PIN_SECONDS; writes, tasks,
+# commands and migrations use the primary only (config.db_router). Tests read the primary's database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+DATABASE_REPLICA_PIN_SECONDS = env_int("DATABASE_REPLICA_PIN_SECONDS", 15, minimum=1)
+#: The views (by URL name) whose safe requests read from the replica.
+DATABASE_REPLICA_VIEWS = [
+    r"^api:[\w-]+-list$",
+    r"^api:summary$",
+    r"^reports:dashboard(_export)?$",
+    r"^(pledges|priorities):export$",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
