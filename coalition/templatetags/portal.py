@@ -60,3 +60,14 @@ def percent(fraction, places=1):
 def label_of(value, labels):
     """The display label of a choice value from a ``{value: label}`` mapping (the value if unknown)."""
     return labels.get(value, value) if hasattr(labels, "get") else value
+
+
+@register.simple_tag
+def filters_set(form, request):
+    """How many of the form's visible fields the request sets (the sort order is not a filter): a list
+    page folds its filter away once one is set."""
+    return sum(
+        1
+        for field in form.visible_fields()
+        if field.name != "ordering" and any(value.strip() for value in request.GET.getlist(field.html_name))
+    )

@@ -1,0 +1,295 @@
+"""Every page each demo role reaches, in Debian's Chromium at 390×844 and 1366×900, in English and
+Ukrainian: nothing wider than the screen, no console error, no response of 500 or more, no request
+to another host, and axe-core (from node_modules, never a CDN) finds no violation.
+
+The pages are found, not listed: from the dashboard, every link in the navigation and in the page,
+then on each page reached the links it offers, one page per kind (a list, one of its records, that
+record's forms), so a page added tomorrow is walked tomorrow. Downloads, the Django admin, the API's
+browsable pages and Swagger UI are not the portal's own pages: `APART` says what axe still finds
+there and why; they are checked for errors and foreign requests only.
+
+One browser; one context per role and language; each page is loaded once and measured at both
+widths (the viewport is resized, which re-runs every media query). axe costs a second or two a run,
+so it runs once per kind of page and language (for the first role that reaches it, the secretariat
+for most): every rule at 1366 px, and at 390 px the rules whose answer depends on the layout (a
+table that scrolls needs keyboard access; targets shrink) — colours, names, labels and landmarks do
+not change with the width. English walks every role; Ukrainian the secretariat (who reaches the most
+pages) and the steering group (who reads the dashboard), which together reach every kind of page.
+The screenshots of the dashboard, the pledge list and a meeting (as the steering group sees them)
+land in test-artifacts/ (ignored by git) for people to look at.
+"""
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = {"narrow": (390, 844), "wide": (1366, 900)}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_LAYOUT_RULES = ["scrollable-region-focusable", "target-size", "meta-viewport", "avoid-inline-spacing"]
+PASSWORD = "demo-password"  # demo.data.DEMO_PASSWORD, the demo's published password
+
+# Who signs in to pages, per language (the admin is a secretariat with the Django admin on top,
+# walked apart; editor-lu sees what editor-ee sees for another member).
+ROLES = {"en": ["secretariat", "editor-ee", "steering", "partner"], "uk": ["secretariat", "steering"]}
+
+# Links that lead out of the portal's own pages or do something rather than show something.
+NOT_A_PAGE = re.compile(
+    r"\.(csv|xlsx|ics|pdf|json|yaml)$|^/(admin|api|static|i18n)/|/export|/unsubscribe/|/download/|/accounts/logout/"
+)
+
+# Not the portal's own templates: what axe reports there, and why it stays.
+APART = {
+    "/admin/": (
+        "Django's admin, its own templates and CSS; axe's findings there are Django's to fix",
+        {"region", "landmark-unique", "heading-order", "color-contrast", "landmark-complementary-is-top-level"},
+    ),
+    "/api/v1/": (
+        "DRF's browsable API (Bootstrap 3 templates shipped with djangorestframework)",
+        {
+            "region",
+            "landmark-one-main",
+            "color-contrast",
+            "heading-order",
+            "page-has-heading-one",
+            "list",
+            "listitem",
+            "link-name",
+            "button-name",
+            "landmark-unique",
+            "nested-interactive",
+            "aria-allowed-role",
+        },
+    ),
+    "/api/docs/": (
+        "Swagger UI, drf-spectacular's bundled swagger-ui-dist",
+        {
+            "region",
+            "color-contrast",
+            "heading-order",
+            "landmark-one-main",
+            "page-has-heading-one",
+            "link-name",
+            "button-name",
+            "aria-allowed-role",
+            "nested-interactive",
+            "svg-img-alt",
+            "select-name",
+            "label",
+            "aria-required-children",
+            "scrollable-region-focusable",
+        },
+    ),
+}
+
+
+def page_kind(path):
+    """One walk per kind of page: /pledges/12/edit/ and /pledges/40/edit/ are the same page."""
+    parts = [part for part in path.split("/") if part]
+    kind = ["#" if part.isdigit() else part for part in parts]
+    if kind[:1] in (["members"], ["coalitions"]) and len(kind) > 1:
+        kind[1] = "*"
+    return "/" + "/".join(kind)
+
+
+class Walk:
+    """One role in one language: a context, a page reused, and everything found wrong."""
+
+    def __init__(self, browser, base_url, username, language, axe_source, axed=None):
+        self.base_url, self.host = base_url, urlsplit(base_url).netloc
+        self.axed = set() if axed is None else axed  # kinds of page axe has seen in this language
+        self.username, self.language, self.axe_source = username, language, axe_source
+        self.context = browser.new_context(
+            viewport=dict(zip(("width", "height"), WIDTHS["wide"], strict=True)),
+            locale="uk-UA" if language == "uk" else "en-GB",
+            extra_http_headers={"Accept-Language": language},
+        )
+        self.page = self.context.new_page()
+        self.problems, self.walked, self.current = [], [], None
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self._problem(f"script error: {error}"))
+        self.page.on("response", self._response)
+        self.page.on("request", self._request)
+
+    def _problem(self, text):
+        self.problems.append(f"{self.username}/{self.language} {self.current}: {text}")
+
+    def _console(self, message):
+        if message.type == "error":
+            self._problem(f"console error: {message.text}")
+
+    def _response(self, response):
+        if response.status >= 500:
+            self._problem(f"{response.status} from {response.url}")
+
+    def _request(self, request):
+        url = urlsplit(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.netloc != self.host:
+            self._problem(f"request to another host: {request.url}")
+
+    def sign_in(self):
+        self.visit("/accounts/login/", check=True)
+        self.page.fill("input[name=login]", self.username)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.locator("main form button[type=submit]").click()
+        self.page.wait_for_load_state()
+        assert "/accounts/login/" not in self.page.url, f"{self.username} could not sign in"
+
+    def visit(self, path, *, check=True, shot=None):
+        self.current = path
+        response = self.page.goto(urljoin(self.base_url, path))
+        assert response is not None, path
+        if response.status >= 400:
+            self._problem(f"status {response.status}")
+        if check:
+            kind = page_kind(path)
+            run_axe = kind not in self.axed
+            self.axed.add(kind)
+            for width_name in ("wide", "narrow"):
+                self.check(width_name, shot, run_axe=run_axe)
+            self.page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["wide"], strict=True)))
+            self.walked.append(path)
+        return self.links()
+
+    def check(self, width_name, shot=None, apart=None, run_axe=True):
+        width, height = WIDTHS[width_name]
+        self.page.set_viewport_size({"width": width, "height": height})
+        scroll, inner, culprits = self.page.evaluate(
+            """() => {
+              const inner = window.innerWidth;
+              const culprits = [...document.querySelectorAll('body *')]
+                .filter(el => el.getBoundingClientRect().right > inner + 1 && !el.closest('.table-scroll, .chart'))
+                .slice(0, 4).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+                  + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+              return [document.documentElement.scrollWidth, inner, culprits];
+            }"""
+        )
+        if scroll > inner:
+            self._problem(f"{scroll} px wide at {inner} px ({', '.join(culprits)})")
+        for violation in self.axe(width_name) if run_axe else ():
+            if apart is None or violation["id"] not in apart:
+                nodes = "; ".join(node["target"][0] if node["target"] else "?" for node in violation["nodes"][:3])
+                self._problem(f"axe {violation['id']} at {width} px ({violation['help']}): {nodes}")
+        if shot:
+            self.page.screenshot(path=str(ARTIFACTS / f"{shot}-{self.language}-{width}.png"), full_page=True)
+
+    def axe(self, width_name):
+        if not self.page.evaluate("typeof window.axe === 'object'"):
+            self.page.evaluate(self.axe_source)
+        if width_name == "wide":
+            only = {"type": "tag", "values": AXE_TAGS}
+        else:
+            only = {"type": "rule", "values": AXE_LAYOUT_RULES}
+        return self.page.evaluate(
+            "only => axe.run(document, {runOnly: only, resultTypes: ['violations']})"
+            ".then(result => result.violations.map(v => ({id: v.id, help: v.help,"
+            " nodes: v.nodes.map(n => ({target: n.target.map(String)}))})))",
+            only,
+        )
+
+    def links(self):
+        hrefs = self.page.eval_on_selector_all(
+            "a[href]", "links => links.map(a => a.href).filter(h => h.startsWith(location.origin))"
+        )
+        return [urlsplit(href).path for href in hrefs]
+
+    def walk(self, start="/", shots=None):
+        """Visit `start`, then one page of every kind its links (and theirs) lead to."""
+        shots = shots or {}
+        seen_kinds, queue = set(), [start]
+        while queue:
+            path = queue.pop(0)
+            kind = page_kind(path)
+            if kind in seen_kinds or NOT_A_PAGE.search(path):
+                continue
+            seen_kinds.add(kind)
+            queue.extend(self.visit(path, shot=shots.get(kind)))
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def demo(db):
+    from demo.loader import load_demo
+
+    return load_demo()
+
+
+@pytest.fixture
+def browser(chromium_path, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import CHROMIUM_ARGS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        connections.close_all()
+        browser.close()
+
+
+SHOTS = {"/coalitions/*": "walk-dashboard", "/pledges": "walk-pledge-list", "/meetings/#": "walk-meeting"}
+
+
+def test_every_page_each_demo_role_reaches_fits_both_widths_in_both_languages_with_no_axe_violation(
+    live_server, browser, demo
+):
+    assert AXE.exists(), "axe-core is missing: run make install-dev (npm ci)"
+    axe_source = AXE.read_text()
+    problems, walked = [], {}
+    for language, usernames in ROLES.items():
+        axed = set()
+        anonymous = Walk(browser, live_server.url, "anonymous", language, axe_source, axed)
+        for path in ("/accounts/login/", "/accounts/password/reset/"):
+            anonymous.visit(path)
+        problems += anonymous.problems
+        anonymous.close()
+        for username in usernames:
+            walk = Walk(browser, live_server.url, username, language, axe_source, axed)
+            walk.sign_in()
+            walk.walk("/", shots=SHOTS if username == "steering" else None)
+            problems += walk.problems
+            walked[username, language] = walk.walked
+            walk.close()
+    for (username, language), paths in walked.items():
+        print(f"{username}/{language}: {len(paths)} pages: {' '.join(paths)}")
+    kinds = {page_kind(path) for paths in walked.values() for path in paths}
+    for expected in (
+        "/coalitions/*",
+        "/pledges",
+        "/pledges/#",
+        "/pledges/#/edit",
+        "/meetings/#",
+        "/priorities",
+        "/accounts/profile",
+        "/reports/deliveries",
+        "/members/*",
+        "/pledges/import",
+    ):
+        assert expected in kinds, f"the walk never reached {expected}: {sorted(kinds)}"
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_apart_answer_without_errors_and_what_axe_finds_there_is_the_known_list(live_server, browser, demo):
+    axe_source = AXE.read_text()
+    walk = Walk(browser, live_server.url, "admin", "en", axe_source)
+    walk.sign_in()
+    for path, (_why, known) in APART.items():
+        walk.visit(path, check=False)
+        walk.page.wait_for_load_state("networkidle")
+        for width_name in WIDTHS:
+            walk.check(width_name, apart=known)
+    # Django's admin and Swagger UI lay out their own wide tables: only errors and foreign hosts count.
+    problems = [problem for problem in walk.problems if " px wide at " not in problem]
+    walk.close()
+    assert not problems, "\n".join(problems)
