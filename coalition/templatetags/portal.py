@@ -45,6 +45,20 @@ def money(value, places=2):
 
 
 @register.filter
+def rate(value):
+    """An exchange rate as published, its stored zeros trimmed (1.08130000 reads 1.0813, 160.2 reads
+    160.20), localised like ``money``: at least two decimals, at most the eight stored."""
+    if value is None or value == "":
+        return "—"
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    exponent = value.normalize().as_tuple().exponent
+    return money(value, min(8, max(2, -exponent if isinstance(exponent, int) else 2)))
+
+
+@register.filter
 def percent(fraction, places=1):
     """A Decimal fraction (0.4567) as a localised percentage (45.7 %)."""
     if fraction is None or fraction == "":

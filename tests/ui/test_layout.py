@@ -93,3 +93,41 @@ def test_the_secretariat_finds_the_delivery_log_in_the_navigation_and_others_do_
     assert 'href="/reports/deliveries/" aria-current="page"' in current
     client.logout()
     assert "/reports/deliveries/" not in nav.search(page(client, steering, "/pledges/")).group(0)
+
+
+def test_a_eur_pledge_shows_no_rate_and_another_currency_its_rate_trimmed(
+    client, secretariat, coalition, member_a, rates
+):
+    from decimal import Decimal
+
+    from tests import factories
+
+    eur = factories.make_pledge(coalition=coalition, member=member_a, currency="EUR", title="In euros")
+    usd = factories.make_pledge(coalition=coalition, member=member_a, currency="USD", title="In dollars")
+    assert usd.exchange_rate == usd.exchange_rate.quantize(Decimal("0.00000001"))  # stored with eight places
+    record = re.compile(r'<dl class="record">.*?</dl>', re.S)
+    eur_record = record.search(page(client, secretariat, f"/pledges/{eur.pk}/")).group(0)
+    assert "per EUR" not in eur_record and "1 EUR =" not in eur_record and "In EUR" not in eur_record
+    usd_record = record.search(page(client, secretariat, f"/pledges/{usd.pk}/")).group(0)
+    shown = re.search(r"1 EUR = ([0-9.,]+) USD", usd_record)
+    assert shown, "the rate of a USD pledge is shown"
+    assert shown.group(1) == str(usd.exchange_rate.normalize()), "the stored rate, its trailing zeros trimmed"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("1.08130000", "1.0813"), ("160.20000000", "160.20"), ("25", "25.00"), ("0.00012345", "0.00012345")],
+)
+def test_rates_read_as_published(value, shown):
+    from coalition.templatetags.portal import rate
+
+    assert rate(value) == shown
+
+
+def test_api_summaries_take_an_before_a_vowel(client, secretariat):
+    client.force_login(secretariat)
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    summaries = [op["summary"] for path in schema["paths"].values() for op in path.values() if "summary" in op]
+    assert "Record an action item" in summaries and "An allocation" in summaries
+    wrong = [s for s in summaries if re.search(r"\b[Aa] [aeiouAEIOU]", s)]
+    assert wrong == []
