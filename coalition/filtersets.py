@@ -76,6 +76,7 @@ def sort_filter(*orders):
         fields=[(field, param) for field, param, _asc, _desc in orders],
         field_labels=labels,
         label=_("Sort by"),
+        empty_label=_("Default order"),
         help_text=_("Sort order: a field name, with a leading - for descending"),
     )
 

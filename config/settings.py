@@ -285,6 +285,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# django-filter's empty choice reads "---------"; the filter forms say what it means.
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "coalition.api.authentication.APIKeyAuthentication",
