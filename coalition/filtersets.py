@@ -57,8 +57,32 @@ class UpdatedSinceMixin(django_filters.FilterSet):
     """``updated_since`` (ISO datetime): what changed since a partner's last pull."""
 
     updated_since = UTCIsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601 date-time)")
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("Updated since"),
+        help_text=_("Updated since (ISO 8601 date-time)"),
     )
+
+
+def sort_filter(*orders):
+    """The ``ordering`` filter, its choices in plain words: each order is (model field, parameter,
+    label ascending, label descending), e.g. ("amount_eur", "amount_eur", _("Amount (EUR), smallest
+    first"), _("Amount (EUR), largest first")). The parameter values stay the API's (amount_eur,
+    -amount_eur); django-filter's own labels would read "Amount eur" and "Amount eur (descending)"."""
+    labels = {}
+    for field, param, ascending, descending in orders:
+        labels[field], labels[f"-{param}"] = ascending, descending
+    return django_filters.OrderingFilter(
+        fields=[(field, param) for field, param, _asc, _desc in orders],
+        field_labels=labels,
+        label=_("Sort by"),
+        empty_label=_("Default order"),
+        help_text=_("Sort order: a field name, with a leading - for descending"),
+    )
+
+
+#: The order every list offers last: the order records were entered in.
+BY_ID = ("id", "id", _("Recorded, oldest first"), _("Recorded, newest first"))
 
 
 def search_filter(*fields):
@@ -83,7 +107,7 @@ class CoalitionFilterSet(django_filters.FilterSet):
 
 class MemberFilterSet(django_filters.FilterSet):
     coalition = django_filters.CharFilter(
-        field_name="memberships__coalition__slug", label=_("Coalition (slug)"), distinct=True
+        field_name="memberships__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)"), distinct=True
     )
     kind = django_filters.ChoiceFilter(choices=Member.Kind.choices, label=_("Kind"))
     q = search_filter("code", "name")

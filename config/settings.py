@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "coalition.context_processors.navigation",
             ],
         },
     },
@@ -314,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600,
     },
 }
+
+# django-filter's empty choice reads "---------"; the filter forms say what it means.
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, search_filter
+from coalition.filtersets import BY_ID, DateFilter, IdFilter, UpdatedSinceMixin, search_filter, sort_filter
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 
 
@@ -12,34 +12,45 @@ class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
 
 
 class PledgeFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
-    member = CodeListFilter(field_name="member__code", label=_("Member codes (comma-separated)"))
+    coalition = django_filters.CharFilter(
+        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
+    member = CodeListFilter(
+        field_name="member__code",
+        label=_("Members (codes such as EE, LU)"),
+        help_text=_("Member codes (comma-separated)"),
+    )
     status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"))
     kind = django_filters.ChoiceFilter(choices=Pledge.Kind.choices, label=_("Kind"))
     channel = django_filters.ChoiceFilter(choices=Pledge.Channel.choices, label=_("Channel"))
-    currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
+    currency = CodeListFilter(
+        field_name="currency",
+        label=_("Currencies (codes such as EUR, USD)"),
+        help_text=_("Currencies (comma-separated)"),
+    )
     announced_after = DateFilter(field_name="announced_on", lookup_expr="gte", label=_("Announced on or after"))
     announced_before = DateFilter(field_name="announced_on", lookup_expr="lte", label=_("Announced on or before"))
     confirmed_after = DateFilter(field_name="confirmed_on", lookup_expr="gte", label=_("Confirmed on or after"))
     confirmed_before = DateFilter(field_name="confirmed_on", lookup_expr="lte", label=_("Confirmed on or before"))
     confirmed_at_meeting = IdFilter(field_name="confirmed_at_meeting_id", label=_("Meeting"))
-    min_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="gte", label=_("Min EUR"))
-    max_amount_eur = django_filters.NumberFilter(field_name="amount_eur", lookup_expr="lte", label=_("Max EUR"))
+    min_amount_eur = django_filters.NumberFilter(
+        field_name="amount_eur", lookup_expr="gte", label=_("Amount in EUR, at least")
+    )
+    max_amount_eur = django_filters.NumberFilter(
+        field_name="amount_eur", lookup_expr="lte", label=_("Amount in EUR, at most")
+    )
     external_ref = django_filters.CharFilter(label=_("External reference"))
     q = search_filter("title", "description", "external_ref", "member__name", "member__code")
-    ordering = django_filters.OrderingFilter(
-        fields=(
-            ("announced_on", "announced_on"),
-            ("confirmed_on", "confirmed_on"),
-            ("amount_eur", "amount_eur"),
-            ("amount", "amount"),
-            ("member__code", "member"),
-            ("status", "status"),
-            ("title", "title"),
-            ("updated_at", "updated_at"),
-            ("id", "id"),
-        ),
-        label=_("Order by"),
+    ordering = sort_filter(
+        ("announced_on", "announced_on", _("Announced, earliest first"), _("Announced, latest first")),
+        ("confirmed_on", "confirmed_on", _("Confirmed, earliest first"), _("Confirmed, latest first")),
+        ("amount_eur", "amount_eur", _("Amount (EUR), smallest first"), _("Amount (EUR), largest first")),
+        ("amount", "amount", _("Amount in its currency, smallest first"), _("Amount in its currency, largest first")),
+        ("member__code", "member", _("Member code, A to Z"), _("Member code, Z to A")),
+        ("status", "status", _("Status, announced first"), _("Status, withdrawn first")),
+        ("title", "title", _("Title, A to Z"), _("Title, Z to A")),
+        ("updated_at", "updated_at", _("Last changed, earliest first"), _("Last changed, latest first")),
+        BY_ID,
     )
 
     class Meta:
@@ -48,8 +59,14 @@ class PledgeFilterSet(UpdatedSinceMixin):
 
 
 class DisbursementFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
-    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    coalition = django_filters.CharFilter(
+        field_name="pledge__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
+    member = CodeListFilter(
+        field_name="pledge__member__code",
+        label=_("Members (codes such as EE, LU)"),
+        help_text=_("Member codes (comma-separated)"),
+    )
     pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
     date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
@@ -62,12 +79,22 @@ class DisbursementFilterSet(UpdatedSinceMixin):
 
 
 class PriorityFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    coalition = django_filters.CharFilter(
+        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
     status = django_filters.MultipleChoiceFilter(choices=PriorityPurchase.Status.choices, label=_("Status"))
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("Category"))
     q = search_filter("title", "description", "category")
-    ordering = django_filters.OrderingFilter(
-        fields=(("rank", "rank"), ("estimated_cost_eur", "estimated_cost_eur"), ("title", "title"), ("id", "id"))
+    ordering = sort_filter(
+        ("rank", "rank", _("Rank, first to last"), _("Rank, last to first")),
+        (
+            "estimated_cost_eur",
+            "estimated_cost_eur",
+            _("Estimated cost (EUR), smallest first"),
+            _("Estimated cost (EUR), largest first"),
+        ),
+        ("title", "title", _("Title, A to Z"), _("Title, Z to A")),
+        BY_ID,
     )
 
     class Meta:
@@ -76,10 +103,16 @@ class PriorityFilterSet(UpdatedSinceMixin):
 
 
 class AllocationFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
+    coalition = django_filters.CharFilter(
+        field_name="pledge__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
     pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     priority = IdFilter(field_name="priority_id", label=_("Priority purchase"))
-    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    member = CodeListFilter(
+        field_name="pledge__member__code",
+        label=_("Members (codes such as EE, LU)"),
+        help_text=_("Member codes (comma-separated)"),
+    )
     ordering = django_filters.OrderingFilter(fields=(("amount_eur", "amount_eur"), ("id", "id")))
 
     class Meta:
@@ -88,7 +121,11 @@ class AllocationFilterSet(UpdatedSinceMixin):
 
 
 class ExchangeRateFilterSet(django_filters.FilterSet):
-    currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
+    currency = CodeListFilter(
+        field_name="currency",
+        label=_("Currencies (codes such as EUR, USD)"),
+        help_text=_("Currencies (comma-separated)"),
+    )
     date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("On or after"))
     date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("On or before"))
     ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("currency", "currency")))

@@ -3,18 +3,42 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
+from coalition.filtersets import (
+    BY_ID,
+    DateFilter,
+    IdFilter,
+    UpdatedSinceMixin,
+    UTCIsoDateTimeFilter,
+    search_filter,
+    sort_filter,
+)
 from meetings.models import ActionItem, Decision, Meeting
 
 
 class MeetingFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    coalition = django_filters.CharFilter(
+        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
     status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
-    starts_after = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("From"))
-    starts_before = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="lte", label=_("Until"))
+    starts_after = UTCIsoDateTimeFilter(
+        field_name="starts_at",
+        lookup_expr="gte",
+        label=_("Starts on or after"),
+        help_text=_("Starts at or after (ISO 8601 date-time)"),
+    )
+    starts_before = UTCIsoDateTimeFilter(
+        field_name="starts_at",
+        lookup_expr="lte",
+        label=_("Starts on or before"),
+        help_text=_("Starts at or before (ISO 8601 date-time)"),
+    )
     q = search_filter("title", "location")
-    ordering = django_filters.OrderingFilter(fields=(("starts_at", "starts_at"), ("title", "title"), ("id", "id")))
+    ordering = sort_filter(
+        ("starts_at", "starts_at", _("Date, earliest first"), _("Date, latest first")),
+        ("title", "title", _("Title, A to Z"), _("Title, Z to A")),
+        BY_ID,
+    )
 
     class Meta:
         model = Meeting
@@ -22,7 +46,9 @@ class MeetingFilterSet(UpdatedSinceMixin):
 
 
 class DecisionFilterSet(django_filters.FilterSet):
-    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    coalition = django_filters.CharFilter(
+        field_name="meeting__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices, label=_("Kind"))
     q = search_filter("text")
@@ -34,9 +60,13 @@ class DecisionFilterSet(django_filters.FilterSet):
 
 
 class ActionItemFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    coalition = django_filters.CharFilter(
+        field_name="meeting__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    )
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
-    owner = django_filters.CharFilter(field_name="owner__code", label=_("Owner (member code)"))
+    owner = django_filters.CharFilter(
+        field_name="owner__code", label=_("Owner (a member code such as EE)"), help_text=_("Owner (member code)")
+    )
     status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
     due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
     q = search_filter("text")

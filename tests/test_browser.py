@@ -199,6 +199,11 @@ def test_meeting_page_prints_as_a_meeting_pack(live_server, browser, coalition, 
     from playwright.sync_api import expect
 
     expect(page.locator(".secretariat-forms")).to_be_visible()
+    # The print button (shown by static/js/portal.js) calls the browser's print; stubbed here, since a
+    # headless browser has no dialog to show.
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Print the meeting pack").click()
+    assert page.evaluate("window.printed") == 1
     page.emulate_media(media="print")
     # expect() waits for the print styles to apply (an immediate is_visible() raced them under load).
     expect(page.locator(".site-header")).to_be_hidden()

@@ -211,6 +211,9 @@ def crud_schema(
     """Document list, retrieve, create, update, partial_update and destroy of one resource (those the
     viewset has), each with every status it can answer."""
     plural = plural or f"{noun}s"
+    # "an action item", "an allocation", "a pledge": the article goes by the sound, which for these
+    # nouns the first letter tells.
+    a = "an" if noun[:1].lower() in "aeiou" else "a"
 
     def decorate(viewset):
         specs = {
@@ -221,29 +224,29 @@ def crud_schema(
                 responses=csv_list_responses(serializer(many=True)),
             ),
             "retrieve": extend_schema(
-                summary=f"A {noun}",
+                summary=f"{a.capitalize()} {noun}",
                 description=description,
                 parameters=[IF_NONE_MATCH],
                 responses=read_responses(serializer),
             ),
             "create": extend_schema(
-                summary=f"Record a {noun}",
+                summary=f"Record {a} {noun}",
                 description=create_doc,
                 request=serializer,
                 responses=write_responses(serializer, 201, conflict=False),
             ),
             "update": extend_schema(
-                summary=f"Change a {noun}" + (" (send the version you read)" if conflict else ""),
+                summary=f"Change {a} {noun}" + (" (send the version you read)" if conflict else ""),
                 request=update_serializer,
                 responses=write_responses(serializer, conflict=conflict),
             ),
             "partial_update": extend_schema(
-                summary=f"Change some fields of a {noun}" + (" (send the version you read)" if conflict else ""),
+                summary=f"Change some fields of {a} {noun}" + (" (send the version you read)" if conflict else ""),
                 request=update_serializer,
                 responses=write_responses(serializer, conflict=conflict),
             ),
             "destroy": extend_schema(
-                summary=f"Delete a {noun}",
+                summary=f"Delete {a} {noun}",
                 description=delete_doc,
                 parameters=[VERSION_QUERY] if conflict else [],
                 responses=write_responses(DELETED, 204, conflict=conflict),

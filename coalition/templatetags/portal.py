@@ -45,6 +45,20 @@ def money(value, places=2):
 
 
 @register.filter
+def rate(value):
+    """An exchange rate as published, its stored zeros trimmed (1.08130000 reads 1.0813, 160.2 reads
+    160.20), localised like ``money``: at least two decimals, at most the eight stored."""
+    if value is None or value == "":
+        return "—"
+    try:
+        value = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    exponent = value.normalize().as_tuple().exponent
+    return money(value, min(8, max(2, -exponent if isinstance(exponent, int) else 2)))
+
+
+@register.filter
 def percent(fraction, places=1):
     """A Decimal fraction (0.4567) as a localised percentage (45.7 %)."""
     if fraction is None or fraction == "":
@@ -60,3 +74,14 @@ def percent(fraction, places=1):
 def label_of(value, labels):
     """The display label of a choice value from a ``{value: label}`` mapping (the value if unknown)."""
     return labels.get(value, value) if hasattr(labels, "get") else value
+
+
+@register.simple_tag
+def filters_set(form, request):
+    """How many of the form's visible fields the request sets (the sort order is not a filter): a list
+    page folds its filter away once one is set."""
+    return sum(
+        1
+        for field in form.visible_fields()
+        if field.name != "ordering" and any(value.strip() for value in request.GET.getlist(field.html_name))
+    )
