@@ -100,6 +100,12 @@ def percent(fraction, places=1):
     return _("%(value)s %%") % {"value": number(value * 100, places)}
 
 
+def change(text, value):
+    """``text`` (a formatted ``value``) marked as a change: "+5.5 M" when it grew, unchanged for zero
+    or a fall (which carries its own minus sign)."""
+    return f"+{text}" if as_decimal(value) and as_decimal(value) > 0 else text
+
+
 def svg_number(value, places=1):
     """A coordinate or length for an SVG attribute: rounded half up to ``places`` decimals, '.' as
     decimal point and no grouping whatever the language ("100.0", never "100,0" or "1 000")."""

@@ -37,6 +37,18 @@ def percent(fraction, places=1):
 
 
 @register.filter
+def money_change(value, places=2):
+    """A change of an amount, signed: +3,000,000.00 / 0.00."""
+    return numbers.change(money(value, places), value)
+
+
+@register.filter
+def money_short_change(value):
+    """A change of an amount as the charts print amounts, signed: +5.5 M / 0."""
+    return numbers.change(money_short(value), value)
+
+
+@register.filter
 def svg_number(value, places=1):
     """A number for an SVG attribute: '.' as decimal point in every language (never "100,0")."""
     return numbers.svg_number(value, int(places))

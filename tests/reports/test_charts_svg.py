@@ -171,6 +171,13 @@ def test_percent_rounds_half_up():
         assert numbers.percent(D("0.53699")) == "53,7 %"
 
 
+def test_a_change_is_signed_only_when_it_grew():
+    with translation.override("en"):
+        assert numbers.change(numbers.money_short(D("5500000")), D("5500000")) == "+5.5 M"
+        assert numbers.change(numbers.money_short(D("0")), D("0")) == "0"
+        assert numbers.change(numbers.money(D("-12.5")), D("-12.5")) == "-12.50"
+
+
 def test_svg_numbers_ignore_the_language():
     with translation.override("uk"):
         assert numbers.svg_number(D("100")) == "100.0"
