@@ -79,8 +79,13 @@ def money_short(value):
             continue
         if index and abs(rounded(value / scale, places)) >= 1000:
             scale, places, _smallest = _UNITS[index - 1]
-        return _short_label(scale) % {"value": number(value / scale, places)}
+        return _unbroken(_short_label(scale) % {"value": number(value / scale, places)})
     return number(value, 0)
+
+
+def _unbroken(text):
+    """A figure and its unit kept on one line (18.5 M, 53.7 %): the space becomes a no-break space."""
+    return text.replace(" ", "\u00a0")
 
 
 def _short_label(scale):
@@ -93,11 +98,11 @@ def _short_label(scale):
 
 
 def percent(fraction, places=1):
-    """A fraction (0.53699) as a percentage, rounded half up: 53.7 % / 53,7 %."""
+    """A fraction (0.53699) as a percentage, rounded half up: 53.7 % / 53,7 % (no-break space)."""
     value = as_decimal(fraction)
     if value is None:
         return "—"
-    return _("%(value)s %%") % {"value": number(value * 100, places)}
+    return _unbroken(_("%(value)s %%") % {"value": number(value * 100, places)})
 
 
 def change(text, value):

@@ -147,13 +147,13 @@ def test_the_check_would_catch_a_decimal_comma():
 @pytest.mark.parametrize(
     ("language", "value", "short", "full"),
     [
-        ("en", "18459692", "18.5 M", "18,459,692.00"),
-        ("en", "53699692", "53.7 M", "53,699,692.00"),
-        ("en", "999960", "1.0 M", "999,960.00"),
-        ("en", "850499", "850 k", "850,499.00"),
+        ("en", "18459692", "18.5\xa0M", "18,459,692.00"),
+        ("en", "53699692", "53.7\xa0M", "53,699,692.00"),
+        ("en", "999960", "1.0\xa0M", "999,960.00"),
+        ("en", "850499", "850\xa0k", "850,499.00"),
         ("en", "1234.5", "1,235", "1,234.50"),
-        ("en", "2450000000", "2.5 bn", "2,450,000,000.00"),
-        ("uk", "18459692", "18,5 млн", "18\xa0459\xa0692,00"),
+        ("en", "2450000000", "2.5\xa0bn", "2,450,000,000.00"),
+        ("uk", "18459692", "18,5\xa0млн", "18\xa0459\xa0692,00"),
     ],
 )
 def test_amounts_round_half_up_in_short_and_full(language, value, short, full):
@@ -164,16 +164,16 @@ def test_amounts_round_half_up_in_short_and_full(language, value, short, full):
 
 def test_percent_rounds_half_up():
     with translation.override("en"):
-        assert numbers.percent(D("0.53699")) == "53.7 %"
-        assert numbers.percent(D("0.00049")) == "0.0 %"
-        assert numbers.percent(D("0.12345"), 2) == "12.35 %"
+        assert numbers.percent(D("0.53699")) == "53.7\xa0%"
+        assert numbers.percent(D("0.00049")) == "0.0\xa0%"
+        assert numbers.percent(D("0.12345"), 2) == "12.35\xa0%"
     with translation.override("uk"):
-        assert numbers.percent(D("0.53699")) == "53,7 %"
+        assert numbers.percent(D("0.53699")) == "53,7\xa0%"
 
 
 def test_a_change_is_signed_only_when_it_grew():
     with translation.override("en"):
-        assert numbers.change(numbers.money_short(D("5500000")), D("5500000")) == "+5.5 M"
+        assert numbers.change(numbers.money_short(D("5500000")), D("5500000")) == "+5.5\xa0M"
         assert numbers.change(numbers.money_short(D("0")), D("0")) == "0"
         assert numbers.change(numbers.money(D("-12.5")), D("-12.5")) == "-12.50"
 
@@ -276,13 +276,13 @@ def test_chart_labels_and_tables_print_the_same_rounded_figures(client, steering
         # Progress: the share above the bar is the table's progress, the amount under it the confirmed.
         progress_texts = _svg_texts(svgs["progress"])
         progress = cells[("progress", None, "progress")]
-        assert progress == ("53,7 %" if language == "uk" else "53.7 %")
+        assert progress == ("53,7\xa0%" if language == "uk" else "53.7\xa0%")
         assert any(text.startswith(progress) for text in progress_texts)
         assert short(_amount(cells[("progress", None, "confirmed")], language)) in progress_texts
 
         # Members: each bar's label is the member table's confirmed figure, rounded the same way.
         bars = _bar_titles(svgs["members"])
-        assert bars["Estonia"] == ("18,5 млн" if language == "uk" else "18.5 M")
+        assert bars["Estonia"] == ("18,5\xa0млн" if language == "uk" else "18.5\xa0M")
         for code, name in (("EE", "Estonia"), ("LU", "Luxembourg")):
             assert bars[name] == short(_amount(cells[("members", code, "confirmed")], language))
 

@@ -105,14 +105,14 @@ def test_the_dashboard_shows_the_headline_before_the_filters(client, steering, c
     client.force_login(steering)
     body = client.get(reverse("reports:dashboard", args=[coalition.slug])).content.decode()
     assert body.index('data-figure="confirmed"') < body.index("Filter the figures")
-    assert "5.0 M EUR" in body and "Data as of" in body and "How this is counted" in body
+    assert "5.0\xa0M EUR" in body and "Data as of" in body and "How this is counted" in body
     assert "Since the last meeting (Second steering group, 1 March 2024)" in body
     assert '<tr data-member="LV">' in body  # the member without pledges
     oldest = (timezone.localdate() - date(2024, 1, 20)).days
     assert f'<td class="num" data-value="oldest">{oldest}</td>' in body
     assert '<td class="num" data-value="confirmed-since">+3,000,000.00</td>' in body
     assert '<tr data-member="EE">' in body and '<td class="num" data-value="confirmed-since">0.00</td>' in body
-    assert "+3.0 M EUR" in body and "+1.0 M EUR pledged, +400 k EUR paid" in body
+    assert "+3.0\xa0M EUR" in body and "+1.0\xa0M EUR pledged, +400\xa0k EUR paid" in body
 
 
 def test_the_member_export_has_every_member_and_the_new_columns(client, steering, coalition, known):
