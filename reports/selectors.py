@@ -1,5 +1,6 @@
 """The coalition's figures: one selector behind the dashboard, the summary endpoint and the digest,
-so the three can never disagree. A fixed number of aggregate queries whatever the row count."""
+so the three can never disagree, and the dashboard's own figures (headline, member table, kind and
+channel, coverage split, data as of). A fixed number of aggregate queries whatever the row count."""
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -465,14 +466,13 @@ def headline(summary, members, coverage_rows, *, meeting=None):
     """The headline figures from the summary, the member table (its "since" figures add up to the
     coalition's) and the priority coverage (unfunded: what no confirmed pledge covers)."""
     since = None
-    if meeting is not None and members and all(m.since is not None for m in members):
+    if meeting is not None:
+        changes = [m.since for m in members if m.since is not None]
         since = SinceMeeting(
-            pledged_eur=sum((m.since.pledged_eur for m in members), ZERO),
-            confirmed_eur=sum((m.since.confirmed_eur for m in members), ZERO),
-            disbursed_eur=sum((m.since.disbursed_eur for m in members), ZERO),
+            pledged_eur=sum((c.pledged_eur for c in changes), ZERO),
+            confirmed_eur=sum((c.confirmed_eur for c in changes), ZERO),
+            disbursed_eur=sum((c.disbursed_eur for c in changes), ZERO),
         )
-    elif meeting is not None:
-        since = SinceMeeting()
     uncovered = [row for row in coverage_rows if row.unfunded_eur > 0]
     return Headline(
         target_eur=summary.target_eur,
