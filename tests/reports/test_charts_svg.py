@@ -302,3 +302,40 @@ def test_chart_labels_and_tables_print_the_same_rounded_figures(client, steering
         assert split == [
             f"{cells[('priorities', str(servers), 'confirmed')]} + {cells[('priorities', str(servers), 'announced')]}"
         ]
+
+
+def test_the_time_chart_spaces_points_by_time_and_marks_meetings():
+    months = [date(2023, 9, 1), date(2024, 2, 1), date(2024, 4, 1), date(2024, 5, 1)]
+    svg = parse(
+        charts.time_chart(
+            [
+                ("Total", [(m, D(10 * (i + 1))) for i, m in enumerate(months)]),
+                ("Confirmed", [(m, D(10 * (i + 1))) for i, m in enumerate(months)]),
+            ],
+            meetings=[(date(2024, 2, 2), "First steering group"), (date(2024, 5, 31), "Tallinn")],
+            title="t",
+            desc="d",
+        )
+    )
+    xs = [float(c.get("cx")) for c in svg.iter(f"{SVG}circle")]  # the first line's markers
+    assert len(xs) == 4
+    gaps = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+    days = [(b - a).days for a, b in zip(months, months[1:], strict=False)]
+    # Sep 2023 -> Feb 2024 is five months, the others one or two: x follows the calendar.
+    for gap, day in zip(gaps, days, strict=True):
+        assert gap / gaps[0] == pytest.approx(day / days[0], rel=0.02)
+    # The same figures on both lines still tell apart: dash pattern, marker shape and end labels.
+    paths = [p for p in svg.iter(f"{SVG}path") if p.get("fill") == "none"]
+    assert [p.get("stroke-dasharray") for p in paths] == [None, "8 4"]
+    assert len(list(svg.iter(f"{SVG}rect"))) == 4  # square markers of the second line
+    ends = [text for text in _svg_texts(svg) if text.startswith(("Total", "Confirmed"))]
+    assert len(ends) == 2
+    # Each held meeting is a labelled vertical line with its full name and date in <title>.
+    meetings = [g for g in svg.iter(f"{SVG}g") if g.find(f"{SVG}line") is not None]
+    assert [g.find(f"{SVG}title").text for g in meetings] == [
+        "First steering group, 2 February 2024",
+        "Tallinn, 31 May 2024",
+    ]
+    for group in meetings:
+        line = group.find(f"{SVG}line")
+        assert line.get("x1") == line.get("x2")
