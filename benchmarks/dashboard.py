@@ -70,7 +70,72 @@ RAW_SQL = {
         GROUP BY pp.id
         ORDER BY pp.rank, pp.id
     """,
+    # Issue 10's figures: the member table, kind and channel, the coverage split, data as of and the
+    # meetings on the time chart (since = the last held meeting's day).
+    "member_table": """
+        SELECT p.member_id, m.code, m.name, SUM(p.amount_eur),
+               COALESCE(SUM(p.amount_eur) FILTER (WHERE p.status IN ('confirmed', 'disbursing', 'fulfilled')), 0),
+               COALESCE(SUM(p.amount_eur) FILTER (WHERE p.status = 'announced'), 0),
+               SUM(p.disbursed_eur),
+               MIN(p.announced_on) FILTER (WHERE p.status = 'announced'),
+               COALESCE(SUM(p.amount_eur) FILTER (WHERE p.announced_on > %(since)s), 0),
+               COALESCE(SUM(p.amount_eur) FILTER (
+                   WHERE p.status IN ('confirmed', 'disbursing', 'fulfilled') AND p.confirmed_on > %(since)s), 0)
+        FROM contributions_pledge p JOIN coalition_member m ON m.id = p.member_id
+        WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL
+          AND p.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')
+        GROUP BY p.member_id, m.code, m.name
+    """,
+    "disbursed_since": """
+        SELECT p.member_id, p.exchange_rate, SUM(d.amount)
+        FROM contributions_disbursement d JOIN contributions_pledge p ON p.id = d.pledge_id
+        WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL AND d.date > %(since)s
+          AND p.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')
+        GROUP BY p.member_id, p.exchange_rate
+    """,
+    "seats": """
+        SELECT s.id, s.member_id, s.role, m.code, m.name
+        FROM coalition_membership s JOIN coalition_member m ON m.id = s.member_id
+        WHERE s.coalition_id = %(c)s
+    """,
+    "kind_channel": """
+        SELECT kind, channel, COUNT(*), SUM(amount_eur),
+               COALESCE(SUM(amount_eur) FILTER (WHERE status IN ('confirmed', 'disbursing', 'fulfilled')), 0),
+               COALESCE(SUM(amount_eur) FILTER (WHERE status = 'announced'), 0),
+               SUM(disbursed_eur)
+        FROM contributions_pledge
+        WHERE coalition_id = %(c)s AND published_at IS NOT NULL
+          AND status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')
+        GROUP BY kind, channel
+    """,
+    "coverage_split": """
+        SELECT pp.id, pp.rank, pp.title, pp.status, pp.estimated_cost_eur,
+               COALESCE(SUM(a.amount_eur) FILTER (
+                   WHERE pl.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')), 0),
+               COALESCE(SUM(a.amount_eur) FILTER (WHERE pl.status IN ('confirmed', 'disbursing', 'fulfilled')), 0)
+        FROM contributions_prioritypurchase pp
+        LEFT JOIN contributions_allocation a ON a.priority_id = pp.id
+        LEFT JOIN contributions_pledge pl ON pl.id = a.pledge_id
+        WHERE pp.coalition_id = %(c)s AND pp.status <> 'dropped'
+        GROUP BY pp.id
+        ORDER BY pp.rank, pp.id
+    """,
+    "data_as_of": """
+        SELECT
+          (SELECT MAX(updated_at) FROM contributions_pledge WHERE coalition_id = %(c)s AND published_at IS NOT NULL),
+          (SELECT MAX(d.updated_at) FROM contributions_disbursement d JOIN contributions_pledge p ON p.id = d.pledge_id
+           WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL),
+          (SELECT MAX(a.updated_at) FROM contributions_allocation a JOIN contributions_pledge p ON p.id = a.pledge_id
+           WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL),
+          (SELECT MAX(updated_at) FROM contributions_prioritypurchase WHERE coalition_id = %(c)s)
+    """,
+    "held_meetings": """
+        SELECT id, title, starts_at FROM meetings_meeting
+        WHERE coalition_id = %(c)s AND status = 'held' ORDER BY starts_at, id
+    """,
 }
+#: The day of the benchmark's last held meeting: the "since" figures count from it.
+SINCE = "2024-05-31"
 MONTH = {
     "postgresql": ("date_trunc('month', announced_on)", "date_trunc('month', confirmed_on)"),
     "sqlite": ("strftime('%%Y-%%m', announced_on)", "strftime('%%Y-%%m', confirmed_on)"),
@@ -100,7 +165,7 @@ def build(pledge_count, seed=7):
     from django.contrib.auth import get_user_model
 
     from coalition.models import Coalition, Member, Membership, Seat
-    from contributions.models import Allocation, Pledge, PriorityPurchase
+    from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
     from meetings.models import ActionItem, Decision, Meeting
 
     rng = random.Random(seed)
@@ -139,6 +204,14 @@ def build(pledge_count, seed=7):
         )
     Pledge.objects.bulk_create(pledges, batch_size=5000)
     Pledge.history.bulk_history_create(pledges, batch_size=5000, default_date=datetime(2024, 1, 1, tzinfo=UTC))
+    Disbursement.objects.bulk_create(
+        (
+            Disbursement(pledge=p, amount=p.disbursed_amount, date=p.confirmed_on + timedelta(days=30))
+            for p in pledges
+            if p.disbursed_amount
+        ),
+        batch_size=5000,
+    )
     priorities = PriorityPurchase.objects.bulk_create(
         PriorityPurchase(coalition=coalition, title=f"Priority {r}", rank=r, estimated_cost_eur=Decimal(50_000_000))
         for r in range(1, 21)
@@ -201,7 +274,7 @@ def raw_sql(coalition_id):
         results = []
         with connection.cursor() as cursor:
             for sql in statements:
-                cursor.execute(sql, {"c": coalition_id})
+                cursor.execute(sql, {"c": coalition_id, "since": SINCE})
                 results.append(cursor.fetchall())
         return results
 

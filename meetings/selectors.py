@@ -34,3 +34,8 @@ def open_action_items(coalition):
         .select_related("owner", "meeting")
         .order_by("due_on", "pk")
     )
+
+
+def held_meetings(coalition):
+    """The coalition's held meetings, oldest first (the dashboard's time chart marks them)."""
+    return Meeting.objects.filter(coalition=coalition, status=Meeting.Status.HELD).order_by("starts_at", "pk")

@@ -1,15 +1,18 @@
 """The coalition's figures: one selector behind the dashboard, the summary endpoint and the digest,
-so the three can never disagree. A fixed number of aggregate queries whatever the row count."""
+so the three can never disagree, and the dashboard's own figures (headline, member table, kind and
+channel, coverage split, data as of). A fixed number of aggregate queries whatever the row count."""
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Func, Q
+from django.db.models import Count, DateField, Func, Min, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from coalition.models import Membership
-from contributions.models import Pledge, PriorityPurchase
+from coalition.models import Coalition, Membership
+from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
+from contributions.rates import to_eur
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
 
@@ -294,3 +297,288 @@ def member_profile(user, member):
         attended=list(attended),
         open_items=list(open_items),
     )
+
+
+# --- The dashboard's figures ---------------------------------------------------------------------
+# Each figure below is one named selector returning plain data (dataclasses of Decimals), so the
+# dashboard's templates only present them and a cache or pre-computed tables can stand in for them.
+
+
+@dataclass(frozen=True)
+class SinceMeeting:
+    """What changed after a held meeting's day, by the dates recorded on the pledges: pledged
+    (announced after it), confirmed (confirmed after it), disbursed (paid after it)."""
+
+    pledged_eur: Decimal = ZERO
+    confirmed_eur: Decimal = ZERO
+    disbursed_eur: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The dashboard's first answers: confirmed against the target, paid, unfunded, and what changed
+    since the previous meeting."""
+
+    target_eur: Decimal | None
+    confirmed_eur: Decimal
+    announced_eur: Decimal
+    disbursed_eur: Decimal
+    unfunded_eur: Decimal | None
+    progress: Decimal | None
+    disbursed_share: Decimal
+    priorities_unfunded_eur: Decimal
+    priorities_uncovered: int
+    meeting_date: date | None
+    meeting_title: str
+    since: SinceMeeting | None
+
+
+@dataclass(frozen=True)
+class MemberFigures:
+    """One member's line of the dashboard's member table (zero when it has pledged nothing)."""
+
+    code: str
+    name: str
+    role: str
+    total_eur: Decimal
+    confirmed_eur: Decimal
+    announced_eur: Decimal
+    disbursed_eur: Decimal
+    disbursed_share: Decimal | None
+    oldest_unconfirmed_days: int | None
+    since: SinceMeeting | None
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """Pledges of one kind (financial, in kind) or one channel (bilateral, trust fund, ...)."""
+
+    value: str
+    label: str
+    count: int
+    total_eur: Decimal
+    confirmed_eur: Decimal
+    announced_eur: Decimal
+    disbursed_eur: Decimal
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    """A priority's estimated cost split into what confirmed pledges cover, what announced (not yet
+    confirmed) pledges would add, and what no pledge covers."""
+
+    id: int
+    rank: int
+    title: str
+    status: str
+    estimated_cost_eur: Decimal
+    confirmed_eur: Decimal
+    announced_eur: Decimal
+    confirmed_coverage: Decimal
+    announced_coverage: Decimal
+    unfunded_eur: Decimal
+
+
+def since_meeting_date(meeting):
+    """The day a held meeting's "since" figures count from (its local date), or None."""
+    if meeting is None:
+        return None
+    return timezone.localdate(meeting.starts_at)
+
+
+def member_table(coalition, *, since=None, today=None, **filters):
+    """Every member of ``coalition`` (seated now, or with a pledge counted here), pledged or not,
+    with confirmed, disbursed, disbursed share of confirmed, the age in days of its oldest pledge still
+    awaiting confirmation and, when ``since`` (a date) is given, what changed after it. Three queries:
+    the seats, the pledges by member, the disbursements after ``since`` by member and rate."""
+    today = today or timezone.localdate()
+    pledges = summary_pledges(coalition, **filters).filter(status__in=Pledge.COUNTED)
+    confirmed = Q(status__in=Pledge.CONFIRMED_STATUSES)
+    announced = Q(status=S.ANNOUNCED)
+    aggregates = {
+        "total": euro_sum("amount_eur"),
+        "confirmed": euro_sum("amount_eur", confirmed),
+        "announced": euro_sum("amount_eur", announced),
+        "disbursed": euro_sum("disbursed_eur"),
+        "oldest_unconfirmed": Min("announced_on", filter=announced),
+    }
+    if since is not None:
+        aggregates["pledged_since"] = euro_sum("amount_eur", Q(announced_on__gt=since))
+        aggregates["confirmed_since"] = euro_sum("amount_eur", confirmed & Q(confirmed_on__gt=since))
+    rows = {
+        row["member_id"]: row
+        for row in pledges.values("member_id", "member__code", "member__name").annotate(**aggregates).order_by()
+    }
+    disbursed_since = _disbursed_since(pledges, since) if since is not None else {}
+    seats = {
+        seat.member_id: seat
+        for seat in Membership.objects.filter(coalition=coalition).select_related("member").order_by()
+    }
+    result = []
+    for member_id in {*seats, *rows}:
+        row = rows.get(member_id, {})
+        seat = seats.get(member_id)
+        member_confirmed = row.get("confirmed", ZERO)
+        disbursed = row.get("disbursed", ZERO)
+        oldest = row.get("oldest_unconfirmed")
+        result.append(
+            MemberFigures(
+                code=seat.member.code if seat else row["member__code"],
+                name=seat.member.name if seat else row["member__name"],
+                role=seat.role if seat else "",
+                total_eur=row.get("total", ZERO),
+                confirmed_eur=member_confirmed,
+                announced_eur=row.get("announced", ZERO),
+                disbursed_eur=disbursed,
+                disbursed_share=coverage(disbursed, member_confirmed) if member_confirmed else None,
+                oldest_unconfirmed_days=(today - oldest).days if oldest else None,
+                since=SinceMeeting(
+                    pledged_eur=row.get("pledged_since", ZERO),
+                    confirmed_eur=row.get("confirmed_since", ZERO),
+                    disbursed_eur=disbursed_since.get(member_id, ZERO),
+                )
+                if since is not None
+                else None,
+            )
+        )
+    result.sort(key=lambda m: (-m.confirmed_eur, -m.total_eur, m.name))
+    return result
+
+
+def _disbursed_since(pledges, since):
+    """EUR paid after ``since`` by member id: disbursements are in the pledge's currency, summed
+    exactly per pledge rate by the database and converted here at that rate (to the cent)."""
+    result = {}
+    rows = (
+        Disbursement.objects.filter(pledge__in=pledges, date__gt=since)
+        .values("pledge__member_id", "pledge__exchange_rate")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    )
+    for row in rows:
+        member_id = row["pledge__member_id"]
+        result[member_id] = result.get(member_id, ZERO) + to_eur(row["amount"], row["pledge__exchange_rate"])
+    return result
+
+
+def headline(summary, members, coverage_rows, *, meeting=None):
+    """The headline figures from the summary, the member table (its "since" figures add up to the
+    coalition's) and the priority coverage (unfunded: what no confirmed pledge covers)."""
+    since = None
+    if meeting is not None:
+        changes = [m.since for m in members if m.since is not None]
+        since = SinceMeeting(
+            pledged_eur=sum((c.pledged_eur for c in changes), ZERO),
+            confirmed_eur=sum((c.confirmed_eur for c in changes), ZERO),
+            disbursed_eur=sum((c.disbursed_eur for c in changes), ZERO),
+        )
+    uncovered = [row for row in coverage_rows if row.unfunded_eur > 0]
+    return Headline(
+        target_eur=summary.target_eur,
+        confirmed_eur=summary.confirmed_eur,
+        announced_eur=summary.announced_eur,
+        disbursed_eur=summary.disbursed_eur,
+        unfunded_eur=summary.gap_eur,
+        progress=summary.progress,
+        disbursed_share=coverage(summary.disbursed_eur, summary.confirmed_eur),
+        priorities_unfunded_eur=sum((row.unfunded_eur for row in uncovered), ZERO),
+        priorities_uncovered=len(uncovered),
+        meeting_date=since_meeting_date(meeting),
+        meeting_title=meeting.title if meeting is not None else "",
+        since=since,
+    )
+
+
+def breakdowns(coalition, **filters):
+    """Counted pledges by kind and by channel (one query grouped by both), every kind and channel
+    listed, zero included: ``{"kind": [BreakdownRow], "channel": [BreakdownRow]}``."""
+    rows = list(
+        summary_pledges(coalition, **filters)
+        .filter(status__in=Pledge.COUNTED)
+        .values("kind", "channel")
+        .annotate(
+            count=Count("pk"),
+            total=euro_sum("amount_eur"),
+            confirmed=euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
+            announced=euro_sum("amount_eur", Q(status=S.ANNOUNCED)),
+            disbursed=euro_sum("disbursed_eur"),
+        )
+        .order_by()
+    )
+    grand_total = sum((row["total"] for row in rows), ZERO)
+
+    def by(key, choices):
+        result = []
+        for value, label in choices:
+            mine = [row for row in rows if row[key] == value]
+            total = sum((row["total"] for row in mine), ZERO)
+            result.append(
+                BreakdownRow(
+                    value=value,
+                    label=str(label),
+                    count=sum(row["count"] for row in mine),
+                    total_eur=total,
+                    confirmed_eur=sum((row["confirmed"] for row in mine), ZERO),
+                    announced_eur=sum((row["announced"] for row in mine), ZERO),
+                    disbursed_eur=sum((row["disbursed"] for row in mine), ZERO),
+                    share=coverage(total, grand_total),
+                )
+            )
+        return result
+
+    return {"kind": by("kind", Pledge.Kind.choices), "channel": by("channel", Pledge.Channel.choices)}
+
+
+def priority_coverage(coalition):
+    """Each active priority's cost split into confirmed cover, announced-only cover and unfunded
+    (one grouped query over the allocations): announced money is shown apart, never as confirmed."""
+    confirmed = euro_sum("allocations__amount_eur", Q(allocations__pledge__status__in=Pledge.CONFIRMED_STATUSES))
+    queryset = (
+        with_coverage(
+            PriorityPurchase.objects.filter(coalition=coalition).exclude(status=PriorityPurchase.Status.DROPPED)
+        )
+        .annotate(confirmed_eur=confirmed)
+        .order_by("rank", "pk")
+    )
+    result = []
+    for p in queryset:
+        announced = p.allocated_eur - p.confirmed_eur
+        result.append(
+            CoverageRow(
+                id=p.pk,
+                rank=p.rank,
+                title=p.title,
+                status=p.status,
+                estimated_cost_eur=p.estimated_cost_eur,
+                confirmed_eur=p.confirmed_eur,
+                announced_eur=announced,
+                confirmed_coverage=coverage(p.confirmed_eur, p.estimated_cost_eur),
+                announced_coverage=coverage(announced, p.estimated_cost_eur),
+                unfunded_eur=max(p.estimated_cost_eur - p.confirmed_eur, ZERO),
+            )
+        )
+    return result
+
+
+def data_as_of(coalition):
+    """When the coalition's figures last changed: the newest change to a published pledge, to one of
+    their disbursements or allocations, or to a priority (one query of four scalar subqueries; None
+    before the first). A deleted record leaves no date behind."""
+    pledges = Pledge.objects.published().filter(coalition=coalition)
+
+    def newest(queryset):
+        return Subquery(queryset.order_by("-updated_at").values("updated_at")[:1])
+
+    row = (
+        Coalition.objects.filter(pk=coalition.pk)
+        .annotate(
+            pledge=newest(pledges),
+            disbursement=newest(Disbursement.objects.filter(pledge__in=pledges.values("pk"))),
+            allocation=newest(Allocation.objects.filter(pledge__in=pledges.values("pk"))),
+            priority=newest(PriorityPurchase.objects.filter(coalition=coalition)),
+        )
+        .values("pledge", "disbursement", "allocation", "priority")
+        .first()
+    )
+    return max((value for value in (row or {}).values() if value), default=None)

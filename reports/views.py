@@ -1,9 +1,11 @@
 """The dashboards: a coalition's figures as charts, each with a table of the same numbers and the
 table as CSV. Every figure comes from reports.selectors.coalition_summary, never re-aggregated here."""
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import formats
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -12,10 +14,9 @@ from coalition.exports import csv_response
 from coalition.models import Coalition
 from contributions.models import Pledge, PriorityPurchase
 from contributions.selectors import recent_changes
-from meetings.selectors import last_and_next_meeting, open_action_items
-from reports import charts
+from meetings.selectors import held_meetings, last_and_next_meeting, open_action_items
+from reports import charts, selectors
 from reports.forms import DashboardFilterForm
-from reports.selectors import coalition_summary
 
 #: How many open action items the dashboard lists (the meeting pages have them all).
 ACTION_ITEMS_SHOWN = 25
@@ -35,18 +36,44 @@ def _coalition(user, slug):
     return permissions.get_visible(Coalition.objects.all(), user, slug=slug)
 
 
-def _summary(request, coalition):
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard and its CSV twins show, each part from a named selector."""
+
+    summary: selectors.Summary
+    headline: selectors.Headline
+    members: list
+    breakdowns: dict
+    coverage: list
+    as_of: object
+    meetings: list
+
+
+def _figures(request, coalition, last_meeting):
+    """The filter form and the figures it selects (the previous meeting is ``last_meeting``)."""
     form = DashboardFilterForm(request.GET if request.GET else None)
-    return form, coalition_summary(coalition, **form.summary_filters())
+    filters = form.summary_filters()
+    summary = selectors.coalition_summary(coalition, **filters)
+    members = selectors.member_table(coalition, since=selectors.since_meeting_date(last_meeting), **filters)
+    coverage_rows = selectors.priority_coverage(coalition)
+    figures = Figures(
+        summary=summary,
+        headline=selectors.headline(summary, members, coverage_rows, meeting=last_meeting),
+        members=members,
+        breakdowns=selectors.breakdowns(coalition, **filters),
+        coverage=coverage_rows,
+        as_of=selectors.data_as_of(coalition),
+        meetings=list(held_meetings(coalition)),
+    )
+    return form, figures
 
 
-def _month(value):
-    return formats.date_format(value, "M Y")
-
-
-def _tables(summary):
+def _tables(figures):
     """The dashboard's tables as (caption, header, rows of plain values): the CSV exports, and the
     numbers the charts draw."""
+    summary = figures.summary
+    since = [_("Confirmed since last meeting (EUR)"), _("Pledged since last meeting (EUR)")]
+    since += [_("Disbursed since last meeting (EUR)")]
     return {
         "progress": (
             _("Confirmed against target"),
@@ -77,21 +104,69 @@ def _tables(summary):
             [[row.label, row.count, row.amount_eur] for row in summary.by_status],
         ),
         "members": (
-            _("Pledged by member"),
+            _("Every member: confirmed, disbursed and waiting"),
             [
                 _("Rank"),
                 _("Code"),
                 _("Member"),
                 _("Total (EUR)"),
                 _("Confirmed (EUR)"),
+                _("Announced, not yet confirmed (EUR)"),
                 _("Disbursed (EUR)"),
-                _("Share"),
+                _("Disbursed share of confirmed"),
+                _("Oldest unconfirmed pledge (days)"),
+                *since,
             ],
             [
-                [index, row.code, row.name, row.total_eur, row.confirmed_eur, row.disbursed_eur, row.share]
-                for index, row in enumerate(summary.by_member, start=1)
+                [
+                    index,
+                    row.code,
+                    row.name,
+                    row.total_eur,
+                    row.confirmed_eur,
+                    row.announced_eur,
+                    row.disbursed_eur,
+                    row.disbursed_share,
+                    row.oldest_unconfirmed_days,
+                    *(
+                        [row.since.confirmed_eur, row.since.pledged_eur, row.since.disbursed_eur]
+                        if row.since
+                        else [None, None, None]
+                    ),
+                ]
+                for index, row in enumerate(figures.members, start=1)
             ],
         ),
+        **{
+            key: (
+                caption,
+                [
+                    label,
+                    _("Pledges"),
+                    _("Total (EUR)"),
+                    _("Confirmed (EUR)"),
+                    _("Announced, not yet confirmed (EUR)"),
+                    _("Disbursed (EUR)"),
+                    _("Share"),
+                ],
+                [
+                    [
+                        row.label,
+                        row.count,
+                        row.total_eur,
+                        row.confirmed_eur,
+                        row.announced_eur,
+                        row.disbursed_eur,
+                        row.share,
+                    ]
+                    for row in figures.breakdowns[key]
+                ],
+            )
+            for key, caption, label in (
+                ("kind", _("Pledged by kind"), _("Kind")),
+                ("channel", _("Pledged by channel"), _("Channel")),
+            )
+        },
         "months": (
             _("Pledged over time"),
             [
@@ -119,19 +194,32 @@ def _tables(summary):
                 _("Priority"),
                 _("Status"),
                 _("Estimated cost (EUR)"),
-                _("Allocated (EUR)"),
-                _("Coverage"),
-                _("Unfunded gap (EUR)"),
+                _("Covered by confirmed pledges (EUR)"),
+                _("Covered by announced pledges only (EUR)"),
+                _("Confirmed coverage"),
+                _("Announced-only coverage"),
+                _("Not covered by confirmed pledges (EUR)"),
             ],
             [
-                [row.rank, row.title, row.status, row.estimated_cost_eur, row.allocated_eur, row.coverage, row.gap_eur]
-                for row in summary.priorities
+                [
+                    row.rank,
+                    row.title,
+                    row.status,
+                    row.estimated_cost_eur,
+                    row.confirmed_eur,
+                    row.announced_eur,
+                    row.confirmed_coverage,
+                    row.announced_coverage,
+                    row.unfunded_eur,
+                ]
+                for row in figures.coverage
             ],
         ),
     }
 
 
-def _charts(summary):
+def _charts(figures):
+    summary = figures.summary
     money = charts.money_short
     result = {}
     if summary.target_eur:
@@ -164,38 +252,53 @@ def _charts(summary):
         },
     )
     result["members"] = charts.hbar_chart(
-        [
-            charts.Bar(row.code, row.total_eur, f"{money(row.total_eur)} · {charts.percent(row.share)}")
-            for row in summary.by_member
-        ],
-        title=_("Pledged by member, ranked"),
-        desc=_("Each member's announced and confirmed pledges in EUR, largest first, with its share of the total."),
-        value_width=150,
+        [charts.Bar(row.name, row.confirmed_eur, money(row.confirmed_eur)) for row in figures.members],
+        title=_("Confirmed by member"),
+        desc=_("Each member's confirmed pledges in EUR, largest first; members with nothing confirmed show zero."),
     )
-    result["months"] = charts.step_chart(
-        [_month(row.month) for row in summary.by_month],
+    for key, title in (("kind", _("Pledged by kind")), ("channel", _("Pledged by channel"))):
+        result[key] = charts.hbar_chart(
+            [
+                charts.Bar(row.label, row.total_eur, f"{money(row.total_eur)} · {charts.percent(row.share)}")
+                for row in figures.breakdowns[key]
+            ],
+            title=title,
+            desc=_("Announced and confirmed pledges in EUR, with each one's share of the total."),
+            value_width=150,
+        )
+    result["months"] = charts.time_chart(
         [
-            (_("Total"), [row.cumulative_total_eur for row in summary.by_month]),
-            (_("Confirmed"), [row.cumulative_confirmed_eur for row in summary.by_month]),
+            (_("Total"), [(row.month, row.cumulative_total_eur) for row in summary.by_month]),
+            (_("Confirmed"), [(row.month, row.cumulative_confirmed_eur) for row in summary.by_month]),
         ],
+        meetings=[(timezone.localdate(m.starts_at), m.title) for m in figures.meetings],
         target=summary.target_eur,
         title=_("Cumulative pledges over time"),
-        desc=_("Running totals by month: pledged (solid line, circles) and confirmed (dashed line, squares)."),
+        desc=_(
+            "Running totals by month on a time axis: pledged (solid line, circles) and confirmed (dashed "
+            "line, squares); held meetings are dotted vertical lines."
+        ),
     )
-    result["priorities"] = charts.hbar_chart(
+    result["priorities"] = charts.split_chart(
         [
-            charts.Bar(
-                f"#{row.rank} {row.title[:22]}",
-                row.coverage,
-                _("%(coverage)s · gap %(gap)s")
-                % {"coverage": charts.percent(row.coverage, 0), "gap": money(row.gap_eur)},
+            charts.Split(
+                f"#{row.rank} {row.title}",
+                row.confirmed_coverage,
+                row.announced_coverage,
+                _("%(confirmed)s + %(announced)s")
+                % {
+                    "confirmed": charts.percent(row.confirmed_coverage),
+                    "announced": charts.percent(row.announced_coverage),
+                },
             )
-            for row in summary.priorities
+            for row in figures.coverage
         ],
+        legend=(_("confirmed"), _("announced only")),
         title=_("Coverage of priority purchases"),
-        desc=_("Allocated as a share of each priority's estimated cost, with the unfunded gap in EUR."),
-        label_width=200,
-        value_width=150,
+        desc=_(
+            "Each priority's estimated cost covered by confirmed pledges (solid) and by pledges announced "
+            "but not yet confirmed (hatched)."
+        ),
     )
     return result
 
@@ -205,14 +308,23 @@ def dashboard(request, slug):
     """A coalition's dashboard: where the money stands, its priorities, meetings and recent changes."""
     user = request.user
     coalition = _coalition(user, slug)
-    form, summary = _summary(request, coalition)
     last_meeting, next_meeting = last_and_next_meeting(coalition)
+    form, figures = _figures(request, coalition, last_meeting)
+    chart_set = _charts(figures)
     context = {
         "coalition": coalition,
         "coalitions": list(Coalition.objects.visible_to(user).only("pk", "slug", "name")),
         "form": form,
-        "summary": summary,
-        "charts": _charts(summary),
+        "summary": figures.summary,
+        "figures": figures,
+        "charts": chart_set,
+        "breakdown_sections": [
+            (key, heading, column, figures.breakdowns[key], chart_set[key])
+            for key, heading, column in (
+                ("kind", _("By kind"), _("Kind")),
+                ("channel", _("By channel"), _("Channel")),
+            )
+        ],
         "last_meeting": last_meeting,
         "last_decisions": list(last_meeting.decisions.all()) if last_meeting else [],
         "next_meeting": next_meeting,
@@ -229,8 +341,9 @@ def dashboard(request, slug):
 def dashboard_export(request, slug, table):
     """One of the dashboard's tables as CSV, with the same filters as the page."""
     coalition = _coalition(request.user, slug)
-    _form, summary = _summary(request, coalition)
-    tables = _tables(summary)
+    last_meeting, _next = last_and_next_meeting(coalition)
+    _form, figures = _figures(request, coalition, last_meeting)
+    tables = _tables(figures)
     if table not in tables:
         raise Http404(_("No such table."))
     _caption, header, rows = tables[table]

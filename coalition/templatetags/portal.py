@@ -1,47 +1,35 @@
-"""Template filters for money and shares, localised: {% load portal %} {{ value|money }} {{ share|percent }}."""
+"""Template filters for money and shares, localised and rounded one way (coalition.numbers):
+{% load portal %} {{ value|money }} {{ value|money_short }} {{ share|percent }} {{ x|svg_number }}."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils import formats, translation
+
+from coalition import numbers
 
 register = template.Library()
 
 
-@lru_cache(maxsize=32)
-def _separators_of(language):
-    """A language's decimal and thousand separators when it groups digits by three (None otherwise)."""
-    with translation.override(language):
-        if formats.get_format("NUMBER_GROUPING") != 3:
-            return None
-        return formats.get_format("DECIMAL_SEPARATOR"), formats.get_format("THOUSAND_SEPARATOR")
-
-
-def _separators():
-    return _separators_of(translation.get_language())
+def _or_text(function, value, *args):
+    """``function(value, *args)`` for a number; "—" for nothing; any other text unchanged."""
+    if value is None or value == "":
+        return "—"
+    if numbers.as_decimal(value) is None:
+        return value
+    return function(value, *args)
 
 
 @register.filter
 def money(value, places=2):
-    """A Decimal amount with the locale's separators and grouping: 1,234,567.89 / 1 234 567,89.
+    """A Decimal amount with the locale's separators and grouping, rounded half up:
+    1,234,567.89 / 1 234 567,89."""
+    return _or_text(numbers.money, value, int(places))
 
-    Rounded half up. Python's own grouping, then the locale's separators: the dashboard prints
-    hundreds of amounts, and this is several times faster than number_format.
-    """
-    if value is None or value == "":
-        return "—"
-    try:
-        value = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return value
-    separators = _separators()
-    if separators is None:
-        return formats.number_format(value, int(places), use_l10n=True, force_grouping=True)
-    decimal_separator, thousand_separator = separators
-    places = int(places)
-    text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,.{places}f}"
-    return text.replace(",", "\x00").replace(".", decimal_separator).replace("\x00", thousand_separator)
+
+@register.filter
+def money_short(value):
+    """An amount as the charts print it: 18.5 M / 18,5 млн."""
+    return _or_text(numbers.money_short, value)
 
 
 @register.filter
@@ -60,14 +48,26 @@ def rate(value):
 
 @register.filter
 def percent(fraction, places=1):
-    """A Decimal fraction (0.4567) as a localised percentage (45.7 %)."""
-    if fraction is None or fraction == "":
-        return "—"
-    try:
-        value = Decimal(fraction) * 100
-    except (InvalidOperation, TypeError, ValueError):
-        return fraction
-    return f"{formats.number_format(value, int(places), use_l10n=True)} %"
+    """A Decimal fraction (0.4567) as a localised percentage, rounded half up (45.7 %)."""
+    return _or_text(numbers.percent, fraction, int(places))
+
+
+@register.filter
+def money_change(value, places=2):
+    """A change of an amount, signed: +3,000,000.00 / 0.00."""
+    return numbers.change(money(value, places), value)
+
+
+@register.filter
+def money_short_change(value):
+    """A change of an amount as the charts print amounts, signed: +5.5 M / 0."""
+    return numbers.change(money_short(value), value)
+
+
+@register.filter
+def svg_number(value, places=1):
+    """A number for an SVG attribute: '.' as decimal point in every language (never "100,0")."""
+    return numbers.svg_number(value, int(places))
 
 
 @register.filter

@@ -27,6 +27,7 @@ from contributions import services as contribution_services
 from meetings import services as meeting_services
 from meetings.models import Attendance
 from tests import factories
+from tests.reports.dashboard_data import held_meeting, known  # noqa: F401 - the dashboard tests' fixtures
 
 ROOT = Path(settings.BASE_DIR)
 #: Every queue the settings route tasks to: the test worker consumes them all.

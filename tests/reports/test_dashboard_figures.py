@@ -1,0 +1,184 @@
+"""The dashboard's figures with known data: headline, every member (zero included), kind and channel,
+priority coverage split into confirmed and announced-only, change since the last held meeting, the
+oldest unconfirmed pledge's age, and the query count whatever the row count."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from contributions import services
+from reports import selectors
+from tests import factories
+from tests.reports.dashboard_data import MEETING_DAY
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+
+
+def test_every_member_is_listed_zero_included_with_disbursed_share_and_oldest_unconfirmed_age(coalition, known):
+    rows = selectors.member_table(coalition, since=MEETING_DAY, today=date(2024, 5, 1))
+    by_code = {row.code: row for row in rows}
+    assert [row.code for row in rows] == ["LU", "EE", "LV"]  # by confirmed, largest first
+    ee, lu, lv = by_code["EE"], by_code["LU"], by_code["LV"]
+    assert (ee.confirmed_eur, ee.announced_eur, ee.disbursed_eur) == (D("2000000"), D("500000"), D("500000"))
+    assert ee.disbursed_share == D("0.25")
+    assert ee.oldest_unconfirmed_days == (date(2024, 5, 1) - date(2024, 1, 20)).days == 102
+    assert (lu.confirmed_eur, lu.disbursed_eur, lu.disbursed_share) == (D("3000000"), D("300000"), D("0.1"))
+    assert lu.oldest_unconfirmed_days == 30
+    assert (lv.total_eur, lv.confirmed_eur, lv.disbursed_eur) == (0, 0, 0)
+    assert lv.disbursed_share is None and lv.oldest_unconfirmed_days is None
+    assert lv.role == "member"
+
+
+def test_change_since_the_last_meeting_per_member_and_in_total(coalition, known, held_meeting):
+    rows = {row.code: row for row in selectors.member_table(coalition, since=MEETING_DAY)}
+    assert rows["EE"].since == selectors.SinceMeeting(pledged_eur=0, confirmed_eur=0, disbursed_eur=D("100000"))
+    assert rows["LU"].since == selectors.SinceMeeting(
+        pledged_eur=D("1000000"), confirmed_eur=D("3000000"), disbursed_eur=D("300000")
+    )
+    assert rows["LV"].since == selectors.SinceMeeting()
+    summary = selectors.coalition_summary(coalition)
+    coverage = selectors.priority_coverage(coalition)
+    head = selectors.headline(summary, list(rows.values()), coverage, meeting=held_meeting)
+    assert head.since == selectors.SinceMeeting(
+        pledged_eur=D("1000000"), confirmed_eur=D("3000000"), disbursed_eur=D("400000")
+    )
+    assert head.meeting_date == MEETING_DAY and head.meeting_title == "Second steering group"
+    assert (head.confirmed_eur, head.announced_eur, head.disbursed_eur) == (D("5000000"), D("1500000"), D("800000"))
+    assert head.unfunded_eur == D("95000000") and head.disbursed_share == D("0.16")
+    assert (head.priorities_uncovered, head.priorities_unfunded_eur) == (1, D("400000"))
+
+
+def test_without_a_held_meeting_there_is_no_change_to_show(coalition, member_a, pledge_b):
+    rows = selectors.member_table(coalition)
+    assert all(row.since is None for row in rows)
+    head = selectors.headline(selectors.coalition_summary(coalition), rows, [], meeting=None)
+    assert head.since is None and head.meeting_date is None
+
+
+def test_priority_coverage_keeps_announced_money_apart(coalition, known):
+    rows = {row.title: row for row in selectors.priority_coverage(coalition)}
+    servers = rows["Servers"]
+    assert (servers.confirmed_eur, servers.announced_eur) == (D("600000"), D("300000"))
+    assert (servers.confirmed_coverage, servers.announced_coverage) == (D("0.6"), D("0.3"))
+    assert servers.unfunded_eur == D("400000")  # the announced 300,000 does not cover it
+    licences = rows["Licences"]
+    assert (licences.confirmed_coverage, licences.announced_coverage, licences.unfunded_eur) == (1, 0, 0)
+
+
+def test_kind_and_channel_split_lists_every_choice(coalition, known):
+    split = selectors.breakdowns(coalition)
+    kind = {row.value: row for row in split["kind"]}
+    assert (kind["financial"].count, kind["financial"].total_eur) == (2, D("3000000"))
+    assert (kind["in_kind"].count, kind["in_kind"].total_eur, kind["in_kind"].confirmed_eur) == (
+        2,
+        D("3500000"),
+        D("3000000"),
+    )
+    assert kind["financial"].share == D("0.4615")
+    channel = {row.value: row.total_eur for row in split["channel"]}
+    assert channel == {
+        "bilateral": D("2000000"),
+        "trust_fund": D("3500000"),
+        "procurement_agency": D("1000000"),
+        "other": 0,
+    }
+
+
+def test_data_as_of_is_the_newest_change(coalition, known, secretariat):
+    before = selectors.data_as_of(coalition)
+    assert before is not None and before <= timezone.now()
+    services.priority_update(
+        acting_user=secretariat, priority=known["licences"], version=known["licences"].version, category="Software"
+    )
+    after = selectors.data_as_of(coalition)
+    assert after > before
+
+
+def test_the_dashboard_shows_the_headline_before_the_filters(client, steering, coalition, known):
+    client.force_login(steering)
+    body = client.get(reverse("reports:dashboard", args=[coalition.slug])).content.decode()
+    assert body.index('data-figure="confirmed"') < body.index("Filter the figures")
+    assert "5.0\xa0M EUR" in body and "Data as of" in body and "How this is counted" in body
+    assert "Since the last meeting (Second steering group, 1 March 2024)" in body
+    assert '<tr data-member="LV">' in body  # the member without pledges
+    oldest = (timezone.localdate() - date(2024, 1, 20)).days
+    assert f'<td class="num" data-value="oldest">{oldest}</td>' in body
+    assert '<td class="num" data-value="confirmed-since">+3,000,000.00</td>' in body
+    assert '<tr data-member="EE">' in body and '<td class="num" data-value="confirmed-since">0.00</td>' in body
+    assert "+3.0\xa0M EUR" in body and "+1.0\xa0M EUR pledged, +400\xa0k EUR paid" in body
+
+
+def test_the_member_export_has_every_member_and_the_new_columns(client, steering, coalition, known):
+    import csv
+    import io
+
+    client.force_login(steering)
+    response = client.get(f"/coalitions/{coalition.slug}/export/members.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][7:9] == ["Disbursed share of confirmed", "Oldest unconfirmed pledge (days)"]
+    assert [row[1] for row in rows[1:]] == ["LU", "EE", "LV"]
+    assert rows[1][9:] == ["3000000.00", "1000000.00", "300000.00"]
+    for table in ("kind", "channel"):
+        assert client.get(f"/coalitions/{coalition.slug}/export/{table}.csv").status_code == 200
+
+
+def _bulk(coalition, members, count, start):
+    from contributions.models import Pledge
+
+    statuses = ("announced", "confirmed", "disbursing", "fulfilled", "withdrawn")
+    published = timezone.now()
+    Pledge.objects.bulk_create(
+        Pledge(
+            coalition=coalition,
+            member=members[i % len(members)],
+            title=f"Bulk {i}",
+            amount=D(1000 + i),
+            currency="EUR",
+            amount_eur=D(1000 + i),
+            exchange_rate=D(1),
+            exchange_rate_date=date(2023, 1, 1),
+            exchange_rate_source="EUR",
+            status=statuses[i % 5],
+            kind=("financial", "in_kind")[i % 2],
+            channel=("bilateral", "trust_fund", "other")[i % 3],
+            announced_on=date(2023, 1, 1) + timedelta(days=i % 700),
+            confirmed_on=date(2023, 6, 1) + timedelta(days=i % 500) if statuses[i % 5] != "announced" else None,
+            published_at=published,
+        )
+        for i in range(start, start + count)
+    )
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_dashboard_runs_the_same_queries_for_1_and_50_rows(client, secretariat, coalition, known):
+    """24 queries with a held meeting: the 17 from before issue 10 (session, user, seats, coalition,
+    last and next meeting, the summary's five, coalitions, the last meeting's decisions, action items,
+    three of recent changes), plus seven: held meetings (the time chart), the member table's three
+    (pledges by member, disbursements since the meeting, seats), kind and channel (one query), the
+    coverage split, data as of."""
+    client.force_login(secretariat)
+    url = reverse("reports:dashboard", args=[coalition.slug])
+    client.get(url)  # the first request after sign-in writes the session
+    members = [factories.MemberFactory(code=f"X{i}", name=f"Member {i}") for i in range(3)]
+    for member in members:
+        factories.MembershipFactory(member=member, coalition=coalition)
+    _bulk(coalition, members, 1, 0)
+    one = _queries(client, url)
+    _bulk(coalition, members, 49, 1)
+    more = [factories.MemberFactory(code=f"Y{i}", name=f"More {i}") for i in range(20)]
+    for member in more:
+        factories.MembershipFactory(member=member, coalition=coalition)
+    fifty = _queries(client, url)
+    assert one == fifty == 24
