@@ -246,6 +246,8 @@ OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 # --queues=celery,reports,imports,webhooks (make worker does), or one Deployment per queue (deploy/).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    # The ledger's sweep must not wait behind the batch it rescues (an exact name beats the pattern).
+    "reports.tasks.requeue_stalled_deliveries": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "reports.tasks.*": {"queue": "reports"},
     "contributions.pledge_import": {"queue": "imports"},
     "webhooks.*": {"queue": "webhooks"},
@@ -266,13 +268,17 @@ CELERY_BEAT_SCHEDULE = {
             zone=REPORTS_DIGEST_TIME_ZONE,
         ),
     },
+    # A sweep that waited in its queue past the next one's time is dropped (expires): behind a batch of
+    # 500 emails they piled up and then ran back to back, each queueing the same rows again.
     "reports-requeue-stalled": {
         "task": "reports.tasks.requeue_stalled_deliveries",
         "schedule": REPORTS_REQUEUE_EVERY,
+        "options": {"expires": REPORTS_REQUEUE_EVERY},
     },
     "outbox-sweep": {
         "task": "coalition.tasks.outbox_sweep",
         "schedule": OUTBOX_SWEEP_EVERY,
+        "options": {"expires": OUTBOX_SWEEP_EVERY},
     },
     "imports-interrupted": {
         "task": "contributions.tasks.interrupted_imports",
