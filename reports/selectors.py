@@ -12,6 +12,7 @@ from coalition.models import Membership
 from contributions.models import Pledge, PriorityPurchase
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
+from reports.models import Delivery
 
 ZERO = Decimal("0.00")
 S = Pledge.Status
@@ -294,3 +295,9 @@ def member_profile(user, member):
         attended=list(attended),
         open_items=list(open_items),
     )
+
+
+def deliveries_by_status():
+    """``{status: count}`` of every report delivery in the ledger, every status present (0 if none)."""
+    counts = dict(Delivery.objects.order_by().values_list("status").annotate(count=Count("id")))
+    return {status: counts.get(status, 0) for status in Delivery.Status.values}
