@@ -7,11 +7,14 @@ class CoalitionConfig(AppConfig):
     verbose_name = _("Coalitions")
 
     def ready(self):
-        from celery.signals import task_postrun
+        from celery.signals import before_task_publish, task_postrun, task_prerun
 
-        from coalition import outbox, security_receivers, signals  # noqa: F401
+        from coalition import outbox, requestid, security_receivers, signals  # noqa: F401
 
         task_postrun.connect(_outbox_task_ran, dispatch_uid="coalition_outbox_done", weak=False)
+        before_task_publish.connect(requestid.on_publish, dispatch_uid="coalition_request_id_publish", weak=False)
+        task_prerun.connect(requestid.on_task_start, dispatch_uid="coalition_request_id_start", weak=False)
+        task_postrun.connect(requestid.on_task_end, dispatch_uid="coalition_request_id_end", weak=False)
 
 
 def _outbox_task_ran(sender=None, task_id=None, state=None, retval=None, **kwargs):

@@ -260,6 +260,7 @@ class OutboxMessage(models.Model):
     dispatches = models.PositiveIntegerField(_("times handed to the broker"), default=0)
     done_at = models.DateTimeField(_("ran at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    request_id = models.CharField(_("request id"), max_length=128, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from coalition import requestid
 from coalition.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ ERROR_LENGTH = 2000
 
 def enqueue(task, **kwargs):
     """Ask for ``task`` (its registered name) with JSON ``kwargs`` once the current transaction commits."""
-    message = OutboxMessage.objects.create(task=task, kwargs=kwargs)
+    message = OutboxMessage.objects.create(task=task, kwargs=kwargs, request_id=requestid.current.get())
     transaction.on_commit(lambda: dispatch([message.pk]))
     return message
 
@@ -49,7 +50,9 @@ def dispatch(ids):
         # own (recorded on the row) rather than the error of the request that committed the write.
         eager = {"throw": False} if task.app.conf.task_always_eager else {}
         try:
-            task.apply_async(kwargs=message.kwargs, task_id=task_id, **eager)
+            # The request that wrote the row, even when the sweep hands it over later.
+            headers = {requestid.HEADER: message.request_id} if message.request_id else None
+            task.apply_async(kwargs=message.kwargs, task_id=task_id, headers=headers, **eager)
         except Exception as exc:  # noqa: BLE001 - the broker being down is why the outbox exists
             logger.warning("Outbox message %s not handed to the broker yet: %r", message.pk, exc)
             OutboxMessage.objects.filter(pk=message.pk).update(last_error=f"{exc!r}"[:ERROR_LENGTH])
@@ -58,6 +61,11 @@ def dispatch(ids):
         OutboxMessage.objects.filter(pk=message.pk).update(dispatched_at=timezone.now(), dispatches=F("dispatches") + 1)
         sent += 1
     return sent
+
+
+def pending_count():
+    """How many messages have not run yet (handed to the broker or not)."""
+    return OutboxMessage.objects.filter(done_at__isnull=True).count()
 
 
 def due(now=None):

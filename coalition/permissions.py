@@ -23,6 +23,8 @@ use it, the lowest one included.
 """
 
 import dataclasses
+import hmac
+import ipaddress
 from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -441,6 +443,26 @@ def can_receive_report(user, coalition, report):
 def can_view_deliveries(user):
     """The delivery log (who was sent which report, and what failed) is the secretariat's."""
     return can_manage_any_coalition(user)
+
+
+def metrics_access(authorization, address, *, token, networks):
+    """Who may scrape /metrics: ``"off"`` when neither METRICS_TOKEN nor METRICS_ALLOWED_NETWORKS is set
+    (the page does not exist), ``"allowed"`` when the request carries ``Bearer <token>`` (if a token is
+    set) and comes from one of ``networks`` (if any are set), else ``"refused"``."""
+    if not token and not networks:
+        return "off"
+    if token:
+        scheme, _space, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return "refused"
+    if networks:
+        try:
+            client = ipaddress.ip_address(address or "")
+        except ValueError:
+            return "refused"
+        if not any(client in network for network in networks):
+            return "refused"
+    return "allowed"
 
 
 def fixed_pledge_member_id(user):

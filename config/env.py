@@ -4,6 +4,7 @@ Kept apart from settings so the parsing rules can be unit-tested and the docker-
 test can import the list of variables the settings read.
 """
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -61,6 +62,17 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name):
+    """A comma-separated list of networks (``10.0.0.0/8,127.0.0.1``) as ``ipaddress`` networks."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 10.0.0.0/8 or 127.0.0.1.") from exc
+    return networks
 
 
 def parse_email_url(url):

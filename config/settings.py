@@ -12,7 +12,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, parse_email_url
+from config.env import env_bool, env_int, env_list, env_networks, env_str, parse_email_url
 from reports.schedules import ZonedCrontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "csp",
+    "django_prometheus",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -58,6 +59,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # django-prometheus times every request between its two middlewares: first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -75,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -194,7 +199,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS)
 # Load balancers probe /health/ over plain http inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -278,6 +283,8 @@ OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 # --queues=celery,reports,imports,webhooks (make worker does), or one Deployment per queue (deploy/).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    # The ledger's sweep must not wait behind the batch it rescues (an exact name beats the pattern).
+    "reports.tasks.requeue_stalled_deliveries": {"queue": CELERY_TASK_DEFAULT_QUEUE},
     "reports.tasks.*": {"queue": "reports"},
     "contributions.pledge_import": {"queue": "imports"},
     "webhooks.*": {"queue": "webhooks"},
@@ -298,13 +305,17 @@ CELERY_BEAT_SCHEDULE = {
             zone=REPORTS_DIGEST_TIME_ZONE,
         ),
     },
+    # A sweep that waited in its queue past the next one's time is dropped (expires): behind a batch of
+    # 500 emails they piled up and then ran back to back, each queueing the same rows again.
     "reports-requeue-stalled": {
         "task": "reports.tasks.requeue_stalled_deliveries",
         "schedule": REPORTS_REQUEUE_EVERY,
+        "options": {"expires": REPORTS_REQUEUE_EVERY},
     },
     "outbox-sweep": {
         "task": "coalition.tasks.outbox_sweep",
         "schedule": OUTBOX_SWEEP_EVERY,
+        "options": {"expires": OUTBOX_SWEEP_EVERY},
     },
     "imports-interrupted": {
         "task": "contributions.tasks.interrupted_imports",
@@ -380,10 +391,35 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Prometheus metrics at /metrics (config.metrics): off unless a token or networks are set; with both,
+# a scrape needs the token and an address in the networks.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Logs: LOG_FORMAT=text (default: the message alone, as make run shows it) or json (one JSON object
+# a line by python-json-logger: time, level, logger, request_id, message and any extra fields), for a
+# log collector. Every record carries the request id (coalition.requestid); LOG_REQUESTS (default: on
+# with json) adds one line per web request. The Celery worker and beat use the same configuration.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOG_REQUESTS = env_bool("LOG_REQUESTS", default=LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "coalition.requestid.Filter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 

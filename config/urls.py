@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from config import health, signin
+from config import health, metrics, signin
 from meetings import views as meeting_views
 from reports import member_views
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("health/", health.ready, name="health"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/", include("config.api")),
     path("pledges/", include("contributions.urls")),
     path("priorities/", include("contributions.urls_priorities")),

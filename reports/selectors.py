@@ -15,6 +15,7 @@ from contributions.models import Allocation, Disbursement, Pledge, PriorityPurch
 from contributions.rates import to_eur
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
+from reports.models import Delivery
 
 ZERO = Decimal("0.00")
 S = Pledge.Status
@@ -582,3 +583,9 @@ def data_as_of(coalition):
         .first()
     )
     return max((value for value in (row or {}).values() if value), default=None)
+
+
+def deliveries_by_status():
+    """``{status: count}`` of every report delivery in the ledger, every status present (0 if none)."""
+    counts = dict(Delivery.objects.order_by().values_list("status").annotate(count=Count("id")))
+    return {status: counts.get(status, 0) for status in Delivery.Status.values}

@@ -324,6 +324,23 @@ def deliveries_stalled(*, grace, now=None):
     )
 
 
+@transaction.atomic
+def deliveries_requeue_stalled(*, grace, now=None):
+    """The stalled deliveries (``deliveries_stalled``), each stamped as queued again now: the next sweep
+    asks again only ``grace`` seconds later. Without the stamp every sweep queued every row of a long
+    batch again (the fault drill saw 331 and then 300 extra tasks for rows merely waiting their turn)."""
+    now = now or timezone.now()
+    ids = deliveries_stalled(grace=grace, now=now)
+    if ids:
+        rows = Delivery.objects.filter(pk__in=ids)
+        rows.filter(status=D.PENDING).update(next_attempt_at=now)
+        # An expired lease stays expired (a claim takes the row over); only its age restarts.
+        rows.filter(status=D.SENDING).filter(Q(lease_until__lt=now) | Q(lease_until__isnull=True)).update(
+            lease_until=now
+        )
+    return ids
+
+
 def delivery_fail(*, delivery_id, error):
     """No attempt is left: the delivery failed with ``error``, for the secretariat to see."""
     Delivery.objects.filter(pk=delivery_id).exclude(status__in=(D.SENT, D.UNCONFIRMED)).update(

@@ -139,7 +139,7 @@ def send_confirmation_notice(pledge_id, to=None):
 def requeue_stalled_deliveries():
     """Beat's safety net: a new deliver task for each delivery whose task seems lost (the broker lost it,
     or its worker died holding the lease)."""
-    ids = services.deliveries_stalled(grace=settings.REPORTS_REQUEUE_GRACE)
+    ids = services.deliveries_requeue_stalled(grace=settings.REPORTS_REQUEUE_GRACE)
     if ids:
         logger.warning("Queueing %d stalled report deliveries again: %s", len(ids), ids[:20])
     return queue_deliveries(ids)

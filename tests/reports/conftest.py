@@ -33,7 +33,7 @@ ROOT = Path(settings.BASE_DIR)
 #: Every queue the settings route tasks to: the test worker consumes them all.
 QUEUES = (
     settings.CELERY_TASK_DEFAULT_QUEUE,
-    *sorted({route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}),
+    *sorted({route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} - {settings.CELERY_TASK_DEFAULT_QUEUE}),
 )
 
 
@@ -166,7 +166,9 @@ def purge_broker():
 class WorkerProcess:
     """``celery -A config.celery_app worker`` in its own process group, on the pytest test database."""
 
-    def __init__(self, smtp_port, log_dir, concurrency=2, **env):
+    def __init__(self, smtp_port, log_dir, concurrency=2, control_app=None, **env):
+        #: The Celery app whose broker reaches the worker (the fault drill's worker has its own Redis).
+        self.control_app = control_app or celery_app
         self.name = f"reports-test-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         self.log_path = Path(log_dir) / f"{self.name.split('@')[0]}.log"
         self.env = {
@@ -208,7 +210,7 @@ class WorkerProcess:
         def answers():
             if self.process.poll() is not None:
                 pytest.fail(f"The worker exited with {self.process.returncode}; see {self.log_path}", pytrace=False)
-            return celery_app.control.ping(destination=[self.name], timeout=0.5)
+            return self.control_app.control.ping(destination=[self.name], timeout=0.5)
 
         wait_for(answers, timeout, interval=0.2, message=f"worker {self.name} to answer a ping")
         return self

@@ -298,6 +298,21 @@ def test_only_deliveries_past_their_attempt_or_their_lease_count_as_stalled(coal
     assert recent.pk in services.deliveries_stalled(grace=60, now=now + timedelta(minutes=2))
 
 
+def test_a_stalled_delivery_is_queued_again_once_per_grace_not_at_every_sweep(coalition):
+    """Rows of a long batch wait their turn in the broker past the grace: each sweep queued them all
+    again (the fault drill saw 331, then 300 extra tasks). Queued again, a row waits another grace."""
+    now = timezone.now()
+    waiting, abandoned = prepare(coalition, email="a@example.org"), prepare(coalition, email="b@example.org")
+    Delivery.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(minutes=5))
+    Delivery.objects.filter(pk=abandoned.pk).update(status=D.SENDING, lease_until=now - timedelta(minutes=5))
+
+    assert services.deliveries_requeue_stalled(grace=60, now=now) == [waiting.pk, abandoned.pk]
+    assert services.deliveries_requeue_stalled(grace=60, now=now + timedelta(seconds=30)) == []
+    assert services.deliveries_requeue_stalled(grace=60, now=now + timedelta(seconds=61)) == [waiting.pk, abandoned.pk]
+    abandoned.refresh_from_db()
+    assert (abandoned.status, abandoned.lease_until) == (D.SENDING, now + timedelta(seconds=61))  # still expired
+
+
 def test_the_requeue_sweep_sends_a_delivery_whose_task_was_lost(
     coalition, settings, django_capture_on_commit_callbacks
 ):

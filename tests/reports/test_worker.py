@@ -4,12 +4,14 @@ the PostgreSQL test database, mailing an SMTP server started here (aiosmtpd).
 Skipped locally without REDIS_URL / PostgreSQL; under CI=true a missing service fails them instead.
 """
 
+import re
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 
 from contributions import services as contribution_services
 from reports import tasks
@@ -143,3 +145,24 @@ def test_health_says_the_worker_answers(worker, client, settings):
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok", "broker": "ok", "worker": "ok"}
+
+
+def test_a_web_requests_id_is_logged_by_the_worker_running_the_task_it_queued(worker, clean, secretariat, pledge_a):
+    """The confirmation's request id travels in the outbox row and the task's headers to the worker."""
+    client = Client()
+    client.force_login(secretariat)
+    response = client.post(
+        reverse("pledges:transition", args=[pledge_a.pk]),
+        {"to": "confirmed", "version": pledge_a.version},
+        HTTP_X_REQUEST_ID="worker-req-0001",
+    )
+    assert response["X-Request-ID"] == "worker-req-0001"
+    line = wait_for(
+        lambda: re.search(
+            r"send_confirmation_notice\[outbox-\d+-1\] runs for request worker-req-0001", worker.log_text()
+        ),
+        30,
+        message="the worker's line for the request",
+    )
+    assert line
+    wait_for(lambda: clean.received("notice"), 30, message="the notice")
