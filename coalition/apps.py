@@ -9,7 +9,9 @@ class CoalitionConfig(AppConfig):
     def ready(self):
         from celery.signals import task_postrun
 
-        from coalition import outbox, security_receivers, signals  # noqa: F401
+        from coalition import changes, outbox, security_receivers, signals  # noqa: F401
+
+        changes.connect()
 
         task_postrun.connect(_outbox_task_ran, dispatch_uid="coalition_outbox_done", weak=False)
 

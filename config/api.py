@@ -20,6 +20,7 @@ from contributions.api.views import (
     PledgeViewSet,
     PriorityViewSet,
 )
+from feed.api.views import ChangeFeedView
 from meetings.api.views import ActionItemViewSet, MeetingViewSet
 from reports.api.views import SummaryView
 
@@ -61,6 +62,7 @@ class NotFoundView(APIView):
 
 urlpatterns = [
     path("v1/summary/", SummaryView.as_view(), name="summary"),
+    path("v1/changes/", ChangeFeedView.as_view(), name="changes"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves the page's initializer as a script of its own: no inline script for the CSP.

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "meetings",
     "contributions",
     "reports",
+    "feed",
     "demo",
 ]
 
