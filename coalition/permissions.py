@@ -550,3 +550,44 @@ def visible_changes(queryset, user, models_by_resource):
         elif rows is not False:
             condition |= Q(resource=resource) & rows
     return queryset.filter((Q(audience__isnull=True) & condition) | own)
+
+
+# --- Webhooks --------------------------------------------------------------------------------------
+
+
+def can_register_webhooks(user):
+    """Anyone the API serves may have webhook endpoints: they carry what that person may read."""
+    return can_use_portal(user)
+
+
+def webhook_owner_condition(user, owner_path="owner"):
+    """``None`` (every row), ``False`` (no row) or the Q of the rows whose owner (``owner_path``) ``user``
+    manages webhooks for: their own, and the secretariat's for the people seated in their coalitions."""
+    a = actor(user)
+    if a.is_superuser:
+        return None
+    if not a.is_authenticated:
+        return False
+    condition = Q(**{owner_path: a.user.pk})
+    managed = a.ids_with({SECRETARIAT})
+    if managed:
+        condition |= Q(**{f"{owner_path}__seats__coalition__in": sorted(managed)})
+    return condition
+
+
+def webhooks_managed_by(queryset, user, owner_path="owner"):
+    """The webhook endpoints (or deliveries, with ``owner_path="endpoint__owner"``) ``user`` manages."""
+    condition = webhook_owner_condition(user, owner_path)
+    if condition is None:
+        return queryset
+    if condition is False:
+        return queryset.none()
+    return queryset.filter(pk__in=queryset.model._base_manager.filter(condition).values("pk"))
+
+
+def can_manage_webhooks_for(user, owner):
+    """Whether ``user`` may register, read and remove webhook endpoints owned by ``owner``."""
+    a = actor(user)
+    if a.is_superuser or (a.user is not None and owner.pk == a.user.pk):
+        return True
+    return bool(a.ids_with({SECRETARIAT}) & actor(owner).coalition_ids)

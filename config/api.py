@@ -21,6 +21,7 @@ from contributions.api.views import (
     PriorityViewSet,
 )
 from feed.api.views import ChangeFeedView
+from feed.api.webhooks import WebhookEndpointViewSet
 from meetings.api.views import ActionItemViewSet, MeetingViewSet
 from reports.api.views import SummaryView
 
@@ -43,6 +44,7 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
 class SchemaView(ConditionalGetMixin, SpectacularAPIView):

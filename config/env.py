@@ -4,6 +4,7 @@ Kept apart from settings so the parsing rules can be unit-tested and the docker-
 test can import the list of variables the settings read.
 """
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -61,6 +62,18 @@ def env_list(name, default=()):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name):
+    """Comma-separated CIDRs (``127.0.0.0/8,::1/128``) as ``ipaddress`` networks; a malformed one stops
+    the start naming it."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (write it as 10.0.0.0/8).") from exc
+    return networks
 
 
 def parse_email_url(url):
