@@ -7,15 +7,15 @@ without each service remembering; the one bulk insert (a spreadsheet import) cal
 A change that alters how another resource reads (an allocation changes its priority's coverage, an
 attendance its meeting) writes a row for that resource too.
 
-**Order.** A row's ``id`` is the feed's sequence number. Before inserting, the writer takes a
-transaction-scoped advisory lock (``pg_advisory_xact_lock``), held until it commits: the next writer
-waits for the commit, then draws a higher number from the sequence. So sequence order is commit
-order, and a reader whose snapshot holds number *n* holds every committed number below it; a cursor
-"after *n*" never skips a row that commits later. Only the tail of a writing transaction (from its first
-change to its commit, a few milliseconds) is serialised; reads never wait. On SQLite the database's
-single write lock gives the same order. (The alternative, handing out only numbers below
-``pg_snapshot_xmin(pg_current_snapshot())``, needs no lock but delays every reader behind the oldest
-open transaction, a long import included, and an xid per row.)
+**Order.** A row records the writer's transaction id (``pg_current_xact_id()``, 64 bits, never
+wrapping). A reader hands out only rows of transactions below its snapshot's horizon
+(``pg_snapshot_xmin(pg_current_snapshot())``, read first): every transaction below it has ended, so the
+set of such rows is final and no row can appear later behind a cursor. The feed is ordered by
+(transaction id, row id) and its cursor is that pair: a transaction's changes come together, and a
+cursor resumes exactly, whatever order transactions commit in. Writers take no extra lock (a lock
+taken at a write's first change would deadlock against the row locks services take); the price is
+that a long transaction (a large import) holds the feed back until it ends, by its length. On SQLite,
+whose writers take turns on one database lock, the row id alone is commit order.
 
 **Seats.** When a person's seat changes, what they may see in that coalition changes without any
 record changing: rows addressed to them alone (``audience``) name every record they could see before
@@ -33,8 +33,6 @@ from django.dispatch import Signal
 from coalition import permissions
 from coalition.models import Change
 
-#: An arbitrary constant naming the feed's advisory lock ("feed" in ASCII).
-LOCK_KEY = 0x66656564
 #: Sent inside the writer's transaction after change rows were written (``rows``: how many).
 changes_recorded = Signal()
 
@@ -88,10 +86,13 @@ def event_types():
 # --- Writing rows ------------------------------------------------------------------------------------
 
 
-def _lock():
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+def _transaction_id():
+    """The writer's transaction id on PostgreSQL (0 on SQLite, where the row id alone orders)."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return cursor.fetchone()[0]
 
 
 def _key(resource, obj):
@@ -121,10 +122,12 @@ def _rows_for(resource, obj, kind, action=""):
 
 
 def write(rows):
-    """Insert change rows under the feed's lock (see the module's docstring)."""
+    """Insert change rows stamped with the writer's transaction id (see the module's docstring)."""
     if not rows:
         return
-    _lock()
+    txid = _transaction_id()
+    for row in rows:
+        row.txid = txid
     Change.objects.bulk_create(rows)
     changes_recorded.send(sender=Change, rows=len(rows))
 

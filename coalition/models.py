@@ -333,9 +333,9 @@ class Change(models.Model):
     """One entry of the change feed (``GET /api/v1/changes/``): a record of a resource was created,
     updated or deleted, written in the writer's own transaction (``coalition.changes``).
 
-    ``id`` is the feed's sequence number. It is assigned under a transaction-scoped lock held until
-    the writer commits, so sequence order is commit order and a reader never sees a later number
-    before an earlier one. The row keeps what the visibility layer needs to decide who may learn of
+    The feed is ordered by ``txid`` (the writer's PostgreSQL transaction id), then ``id``; a reader
+    hands out only rows of transactions that have ended (``coalition.changes`` says why that makes the
+    cursor exact). The row keeps what the visibility layer needs to decide who may learn of
     the change after the record itself is gone: its coalition, the member that owns it and when it was
     published, as they were at the change; ``audience`` names the one user a row is for (the records a
     person's seat change made visible or invisible to them).
@@ -355,12 +355,14 @@ class Change(models.Model):
     member_id = models.BigIntegerField(_("member"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     audience = models.BigIntegerField(_("for user"), null=True, blank=True)
+    txid = models.BigIntegerField(_("transaction"), default=0)
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
 
     objects = RestrictedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["txid", "id"]
+        indexes = [models.Index(fields=["txid", "id"], name="change_feed_order")]
         verbose_name = _("change")
         verbose_name_plural = _("changes")
 

@@ -11,6 +11,8 @@ import base64
 import binascii
 from collections import defaultdict
 
+from django.db import connection
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from rest_framework.request import Request
@@ -37,30 +39,36 @@ VIEWSETS = {
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 HIDDEN = "hidden"
-_CURSOR_PREFIX = "c1:"
+_CURSOR_PREFIX = "c2:"
+START = (0, 0)
 
 
 class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(seq):
-    """The opaque cursor after sequence number ``seq``."""
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode().rstrip("=")
+def encode_cursor(position):
+    """The opaque cursor after ``position``, a ``(transaction id, row id)`` pair of the feed's order."""
+    txid, row = position
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{txid}.{row}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(text):
-    """The sequence number a cursor names (0 for none); ``BadCursor`` for anything else."""
+    """The position a cursor names (``START`` for none); ``BadCursor`` for anything else."""
     if not text:
-        return 0
+        return START
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise BadCursor(_("This is not a cursor the feed handed out.")) from exc
-    number = raw.removeprefix(_CURSOR_PREFIX)
-    if not raw.startswith(_CURSOR_PREFIX) or not number.isdigit() or int(number) >= 2**63:
+    numbers = raw.removeprefix(_CURSOR_PREFIX).split(".")
+    if (
+        not raw.startswith(_CURSOR_PREFIX)
+        or len(numbers) != 2
+        or not all(n.isascii() and n.isdigit() and int(n) < 2**63 for n in numbers)
+    ):
         raise BadCursor(_("This is not a cursor the feed handed out."))
-    return int(number)
+    return int(numbers[0]), int(numbers[1])
 
 
 def _request_for(user):
@@ -101,22 +109,38 @@ def _existing(resource, keys):
     return {str(value) for value in values}
 
 
-def high_water_mark():
-    """The newest sequence number committed: every number at or below it is committed too (the
-    feed's lock orders numbers as commits), so a read up to it in a later snapshot misses nothing."""
-    return Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+def horizon():
+    """Where the feed may read up to now: on PostgreSQL ``(xmin, 0)``, xmin being the oldest transaction
+    still running (every row of an older one is final and, read in a later statement, visible); on
+    SQLite, whose writers take turns, ``(0, newest row id)``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            return cursor.fetchone()[0], 0
+    return 0, Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def page(user, after=0, limit=DEFAULT_LIMIT, request=None):
-    """``(events, next_seq, has_more)``: up to ``limit`` events after sequence number ``after``."""
+def _between(after, until):
+    """Rows after position ``after`` and before position ``until`` (``(txid, id)`` pairs)."""
+    (after_tx, after_id), (until_tx, until_id) = after, until
+    later = Q(txid__gt=after_tx) | Q(txid=after_tx, pk__gt=after_id)
+    if until_id:
+        return Change.objects.filter(later, Q(txid__lt=until_tx) | Q(txid=until_tx, pk__lte=until_id))
+    return Change.objects.filter(later, txid__lt=until_tx)
+
+
+def page(user, after=START, limit=DEFAULT_LIMIT, request=None):
+    """``(events, next_position, has_more)``: up to ``limit`` events after ``after`` (a position)."""
     request = request or _request_for(user)
-    high = high_water_mark()
-    queryset = Change.objects.filter(pk__gt=after, pk__lte=high)
-    rows = list(permissions.visible_changes(queryset, user, changes.models_by_resource()).order_by("pk")[: limit + 1])
+    until = horizon()
+    queryset = _between(after, until)
+    rows = list(
+        permissions.visible_changes(queryset, user, changes.models_by_resource()).order_by("txid", "pk")[: limit + 1]
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_seq = rows[-1].pk if has_more else max(high, after)
-    return events_of(rows, request), next_seq, has_more
+    next_position = (rows[-1].txid, rows[-1].pk) if has_more else max(until, after)
+    return events_of(rows, request), next_position, has_more
 
 
 def events_of(rows, request):
@@ -141,7 +165,7 @@ def events_of(rows, request):
         events.append(
             {
                 "seq": row.pk,
-                "cursor": encode_cursor(row.pk),
+                "cursor": encode_cursor((row.txid, row.pk)),
                 "type": f"{row.resource}.{change}",
                 "resource": row.resource,
                 "key": row.key,

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 class WebhookEndpoint(models.Model):
     """A URL that receives the change feed's events its owner may see, signed per Standard Webhooks.
 
-    ``position`` is the feed's sequence number it has been given every event up to: events are fanned
-    out from there, in commit order, so none is skipped or queued twice. The signing secret is kept in
-    clear (it must sign); a rotated-out one keeps signing beside it until ``previous_secret_until``.
+    ``position_txid`` and ``position_id`` are the feed position it has been given every event up to:
+    events are fanned out from there, in the feed's order, so none is skipped or queued twice. The
+    signing secret is kept in clear (it must sign); a rotated-out one keeps signing beside it until
+    ``previous_secret_until``.
     """
 
     owner = models.ForeignKey(
@@ -25,7 +26,8 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(_("signing secret"), max_length=100)
     previous_secret = models.CharField(_("previous signing secret"), max_length=100, blank=True)
     previous_secret_until = models.DateTimeField(_("previous secret signs until"), null=True, blank=True)
-    position = models.BigIntegerField(_("events given up to"), default=0)
+    position_txid = models.BigIntegerField(_("events given up to (transaction)"), default=0)
+    position_id = models.BigIntegerField(_("events given up to (change)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(_("failed deliveries in a row"), default=0)
@@ -38,6 +40,14 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return f"{self.url} ({self.owner})"
+
+    @property
+    def position(self):
+        return self.position_txid, self.position_id
+
+    @position.setter
+    def position(self, value):
+        self.position_txid, self.position_id = value
 
     def wants(self, event):
         """Whether the endpoint asked for ``event`` (no list: every event)."""
@@ -70,7 +80,7 @@ class WebhookDelivery(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
-        ordering = ["-seq", "-id"]
+        ordering = ["-id"]
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         constraints = [

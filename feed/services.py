@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
 
 from coalition import changes, outbox, permissions
-from feed import events, outbound
+from feed import events as feed_events
+from feed import outbound
 from feed.models import WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -58,18 +59,16 @@ def endpoint_create(*, acting_user, url, events=(), owner=None):
         outbound.check(url)
     except outbound.Refused as exc:
         raise ValidationError({"url": str(exc)}) from exc
+    start = feed_events.horizon()
     return WebhookEndpoint.objects.create(
         owner=owner,
         created_by=acting_user,
         url=url,
         events=_clean_events(events),
         secret=new_secret(),
-        position=events_high_water_mark(),
+        position_txid=start[0],
+        position_id=start[1],
     )
-
-
-def events_high_water_mark():
-    return events.high_water_mark()
 
 
 @transaction.atomic
@@ -134,7 +133,7 @@ def _fan_out_one(endpoint_id):
             )
             if endpoint is None or not endpoint.is_active:
                 return made
-            page, position, has_more = events.page(endpoint.owner, endpoint.position, FANOUT_BATCH)
+            page, position, has_more = feed_events.page(endpoint.owner, endpoint.position, FANOUT_BATCH)
             rows = [
                 WebhookDelivery(endpoint=endpoint, seq=event["seq"], event_type=event["type"], payload=event)
                 for event in page
@@ -147,7 +146,7 @@ def _fan_out_one(endpoint_id):
             for delivery_id in created:
                 outbox.enqueue(DELIVER_TASK, delivery_id=delivery_id)
             endpoint.position = position
-            endpoint.save(update_fields=["position"])
+            endpoint.save(update_fields=["position_txid", "position_id"])
             made += len(rows)
     return made
 

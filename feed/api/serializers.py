@@ -7,7 +7,7 @@ from feed import events
 
 
 class ChangeEventSerializer(serializers.Serializer):
-    seq = serializers.IntegerField(help_text="The change's sequence number: commit order.")
+    seq = serializers.IntegerField(help_text="The change's number (unique; webhook deliveries name it).")
     cursor = serializers.CharField(help_text="Resume right after this event with `?cursor=`.")
     type = serializers.CharField(help_text="`<resource>.<change>`, e.g. `pledge.updated`, `pledge.hidden`.")
     resource = serializers.ChoiceField(choices=[r.name for r in changes.RESOURCES])

@@ -70,5 +70,5 @@ class ChangeFeedView(APIView):
             after = events.decode_cursor(request.query_params.get("cursor", ""))
         except events.BadCursor as exc:
             raise ValidationError({"cursor": [str(exc)]}) from exc
-        items, next_seq, has_more = events.page(request.user, after, _limit(request), request=request)
-        return Response({"events": items, "next": events.encode_cursor(next_seq), "has_more": has_more})
+        items, position, has_more = events.page(request.user, after, _limit(request), request=request)
+        return Response({"events": items, "next": events.encode_cursor(position), "has_more": has_more})

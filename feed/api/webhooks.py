@@ -187,7 +187,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()
-        page = self.paginate_queryset(endpoint.deliveries.select_related("endpoint").order_by("-seq", "-id"))
+        page = self.paginate_queryset(endpoint.deliveries.select_related("endpoint").order_by("-id"))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     @extend_schema(

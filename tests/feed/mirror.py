@@ -10,7 +10,7 @@ class Mirror:
     def __init__(self, user):
         self.user = user
         self.records = {resource.name: {} for resource in changes.RESOURCES}
-        self.after = 0
+        self.after = events.START
         self.seen = []
 
     def apply(self, event):
@@ -25,7 +25,9 @@ class Mirror:
         """Follow the feed until it has nothing more; returns the number of events applied."""
         applied = 0
         while True:
-            page, self.after, has_more = events.page(self.user, self.after, limit)
+            # A fresh read of the user (and so of their seats) each time, as each API request makes.
+            user = type(self.user)._default_manager.get(pk=self.user.pk)
+            page, self.after, has_more = events.page(user, self.after, limit)
             for event in page:
                 self.apply(event)
             applied += len(page)
@@ -35,6 +37,7 @@ class Mirror:
 
 def full_listing(user):
     """What every resource's list endpoint returns to ``user`` now, by resource and key (all pages)."""
+    user = type(user)._default_manager.get(pk=user.pk)
     request = events._request_for(user)
     listing = {}
     for resource in changes.RESOURCES:
