@@ -19,7 +19,10 @@ whose writers take turns on one database lock, the row id alone is commit order.
 
 **Seats.** When a person's seat changes, what they may see in that coalition changes without any
 record changing: rows addressed to them alone (``audience``) name every record they could see before
-or can see after, and the feed tells them its state now (the record, or "hidden").
+or can see after, and the feed tells them its state now (the record, or "hidden"). Those lists must
+not miss a record a concurrent transaction writes, so a seat change holds the coalition's advisory
+lock exclusively while every transaction writing change rows of that coalition holds it shared:
+writers never wait for each other, only a seat change and the writers of its coalition take turns.
 """
 
 import dataclasses
@@ -86,6 +89,26 @@ def event_types():
 # --- Writing rows ------------------------------------------------------------------------------------
 
 
+#: The advisory lock keys of coalitions' seat changes: this base ("feed" in ASCII) plus the coalition id.
+LOCK_BASE = 0x66656564 << 32
+
+
+def _lock_coalitions(coalition_ids, exclusive=False):
+    if connection.vendor != "postgresql" or not coalition_ids:
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        for coalition_id in sorted(coalition_ids):  # one order everywhere: no deadlock between two writers
+            cursor.execute(f"SELECT {function}(%s)", [LOCK_BASE + coalition_id])
+
+
+def lock_for_seat_change(coalition_id):
+    """Called by the seat services before they lock or write anything: the exclusive side of the
+    coalition's lock taken first, so a seat change never holds a row a writer waits for while it waits
+    for that writer."""
+    _lock_coalitions({coalition_id}, exclusive=True)
+
+
 def _transaction_id():
     """The writer's transaction id on PostgreSQL (0 on SQLite, where the row id alone orders)."""
     if connection.vendor != "postgresql":
@@ -125,6 +148,7 @@ def write(rows):
     """Insert change rows stamped with the writer's transaction id (see the module's docstring)."""
     if not rows:
         return
+    _lock_coalitions({row.coalition_id for row in rows if row.coalition_id is not None})
     txid = _transaction_id()
     for row in rows:
         row.txid = txid
@@ -262,9 +286,10 @@ def _visible_keys(user_id, coalition_id):
 
 
 def _seat_changing(sender, instance, raw=False, **kwargs):
-    if raw or instance.pk is None:
+    if raw:
         return
-    old = sender._base_manager.filter(pk=instance.pk).values("user_id", "coalition_id").first()
+    old = sender._base_manager.filter(pk=instance.pk).values("user_id", "coalition_id").first() if instance.pk else None
+    _lock_coalitions({instance.coalition_id} | ({old["coalition_id"]} if old else set()), exclusive=True)
     if old is not None:
         user_id, coalition_id = old["user_id"], old["coalition_id"]
         instance._feed_before = (user_id, coalition_id, _visible_keys(user_id, coalition_id))
