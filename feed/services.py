@@ -168,9 +168,10 @@ def body_of(delivery):
     return json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
 
 
-def delivery_attempt(*, delivery_id, final):
-    """One attempt at a delivery. Returns its status after the attempt (``pending``: try again later),
-    or ``busy`` when another attempt of it is running. ``final``: no retry follows a failure."""
+def delivery_attempt(*, delivery_id):
+    """One attempt at a delivery: ``(status, attempts)`` after it (``pending``: try again later), or
+    ``busy`` when another attempt of it is running. The attempt after ``WEBHOOKS_MAX_RETRIES`` retries
+    is the last: its failure marks the row failed."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -180,9 +181,9 @@ def delivery_attempt(*, delivery_id, final):
         )
         if delivery is None:
             exists = WebhookDelivery.objects.filter(pk=delivery_id).exists()
-            return "busy" if exists else "gone"
+            return ("busy" if exists else "gone"), 0
         if delivery.status != D.PENDING:
-            return delivery.status
+            return delivery.status, delivery.attempts
         endpoint = delivery.endpoint
         now = timezone.now()
         delivery.attempts += 1
@@ -190,7 +191,7 @@ def delivery_attempt(*, delivery_id, final):
         if not endpoint.is_active:
             delivery.status, delivery.last_error = D.FAILED, _("The endpoint is disabled.")
             delivery.save(update_fields=["status", "attempts", "last_attempt_at", "last_error"])
-            return delivery.status
+            return delivery.status, delivery.attempts
         body = body_of(delivery)
         headers = {
             "content-type": "application/json",
@@ -205,13 +206,13 @@ def delivery_attempt(*, delivery_id, final):
             delivery.status, delivery.sent_at, delivery.last_error = D.SENT, timezone.now(), ""
             if endpoint.consecutive_failures:
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
-        elif final:
+        elif delivery.attempts > settings.WEBHOOKS_MAX_RETRIES:
             delivery.status = D.FAILED
             _count_failure(endpoint)
         delivery.save(
             update_fields=["status", "attempts", "last_attempt_at", "last_status_code", "last_error", "sent_at"]
         )
-        return delivery.status
+        return delivery.status, delivery.attempts
 
 
 def _count_failure(endpoint):

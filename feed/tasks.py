@@ -23,14 +23,16 @@ def fanout():
 
 @shared_task(bind=True, name="webhooks.deliver", acks_late=True, max_retries=None)
 def deliver(self, delivery_id, redelivery=False):
-    """Send one delivery; retried with backoff and jitter until it is sent or the retries run out."""
-    retries = self.request.retries
-    status = services.delivery_attempt(delivery_id=delivery_id, final=retries >= settings.WEBHOOKS_MAX_RETRIES)
-    if status == "pending" and self.request.is_eager:
-        # In-process (no broker: make run, the fast tests) the retries follow at once, without waiting.
-        while status == "pending":
-            retries += 1
-            status = services.delivery_attempt(delivery_id=delivery_id, final=retries >= settings.WEBHOOKS_MAX_RETRIES)
+    """Send one delivery; retried with backoff and jitter until it is sent or its attempts run out
+    (counted on the ledger row, so a task that comes back after a lost worker does not reset them)."""
+    status, attempts = services.delivery_attempt(delivery_id=delivery_id)
+    # In-process (no broker: make run, the fast tests) the retries follow at once, without waiting.
+    while status == "pending" and self.request.is_eager:
+        status, attempts = services.delivery_attempt(delivery_id=delivery_id)
     if status == "pending":
-        raise self.retry(countdown=backoff(retries))
+        raise self.retry(countdown=backoff(attempts - 1))
+    if status == "busy" and not self.request.is_eager:
+        # Another attempt holds the row (or a killed worker's did, until PostgreSQL noticed): come back
+        # rather than finish, or the outbox would take this task for done while the row stays pending.
+        raise self.retry(countdown=1 + settings.WEBHOOKS_RETRY_BACKOFF)
     return status

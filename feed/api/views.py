@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coalition.api import schema
+from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.permissions import CoalitionAPIPermission
 from coalition.api.renderers import BrowsableAPIRenderer
 from coalition.api.viewsets import refuse_nul_characters
@@ -25,13 +26,10 @@ def _limit(request):
     return int(raw)
 
 
-RESPONSES = {
-    **{code: r for code, r in schema.read_responses(ChangePageSerializer).items() if code != 304},
-    400: schema.BAD_REQUEST,
-}
+RESPONSES = {**schema.read_responses(ChangePageSerializer), 400: schema.BAD_REQUEST}
 
 
-class ChangeFeedView(APIView):
+class ChangeFeedView(ConditionalGetMixin, APIView):
     """Every change you may see, in commit order, from a cursor."""
 
     permission_classes = [CoalitionAPIPermission]
@@ -62,6 +60,7 @@ class ChangeFeedView(APIView):
                 {"type": "integer", "minimum": 1, "maximum": events.MAX_LIMIT},
                 description=f"Events per answer (default {events.DEFAULT_LIMIT}).",
             ),
+            schema.IF_NONE_MATCH,
         ],
         responses=RESPONSES,
     )

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from coalition import changes, permissions
 from coalition.api import schema
+from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.parsers import DecimalJSONParser
 from coalition.api.renderers import BrowsableAPIRenderer
 from coalition.api.serializers import iso_datetime
@@ -102,19 +103,29 @@ NO_BODY = OpenApiResponse(description="Done.")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your webhook endpoints (and, for the secretariat, those of its coalitions' people)"),
-    retrieve=extend_schema(summary="A webhook endpoint"),
+    list=extend_schema(
+        summary="Your webhook endpoints (and, for the secretariat, those of its coalitions' people)",
+        parameters=[schema.IF_NONE_MATCH],
+        responses=schema.read_responses(WebhookEndpointSerializer(many=True), listing=True),
+    ),
+    retrieve=extend_schema(
+        summary="A webhook endpoint",
+        parameters=[schema.IF_NONE_MATCH],
+        responses=schema.read_responses(WebhookEndpointSerializer),
+    ),
     create=extend_schema(
         summary="Register a webhook endpoint",
         description="Deliveries follow Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`), "
         "carry the change feed's events that the owner may see, and are retried with backoff. An address that "
         "resolves to a private, loopback or link-local address is refused (400 on `url`).",
         request=WebhookEndpointSerializer,
-        responses={201: WebhookSecretSerializer, 400: schema.BAD_REQUEST, 403: schema.FORBIDDEN},
+        responses=schema.write_responses(WebhookSecretSerializer, 201, conflict=False),
     ),
-    destroy=extend_schema(summary="Remove a webhook endpoint", responses={204: NO_BODY, 404: schema.NOT_FOUND}),
+    destroy=extend_schema(
+        summary="Remove a webhook endpoint", responses=schema.write_responses(NO_BODY, 204, conflict=False)
+    ),
 )
-class WebhookEndpointViewSet(viewsets.GenericViewSet):
+class WebhookEndpointViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     """Webhook endpoints and their delivery ledger."""
 
     serializer_class = WebhookEndpointSerializer
@@ -163,7 +174,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         description="A new secret, shown once; the old one keeps signing beside it (two signatures, "
         "space-separated) until `previous_secret_until`.",
         request=None,
-        responses={200: WebhookSecretSerializer, 404: schema.NOT_FOUND},
+        responses=schema.write_responses(WebhookSecretSerializer, conflict=False),
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
@@ -173,7 +184,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Switch a disabled endpoint on again",
         request=None,
-        responses={200: WebhookEndpointSerializer, 404: schema.NOT_FOUND},
+        responses=schema.write_responses(WebhookEndpointSerializer, conflict=False),
     )
     @action(detail=True, methods=["post"])
     def enable(self, request, pk=None):
@@ -182,7 +193,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The endpoint's delivery ledger, newest first",
-        responses={200: WebhookDeliverySerializer(many=True), 404: schema.NOT_FOUND},
+        parameters=[schema.IF_NONE_MATCH],
+        responses=schema.read_responses(WebhookDeliverySerializer(many=True), listing=True),
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
@@ -193,7 +205,7 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Send a delivery again",
         request=None,
-        responses={202: WebhookDeliverySerializer, 404: schema.NOT_FOUND},
+        responses=schema.write_responses(WebhookDeliverySerializer, 202, conflict=False),
     )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>\d+)/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
