@@ -12,8 +12,9 @@ wrapping). A reader hands out only rows of transactions below its snapshot's hor
 (``pg_snapshot_xmin(pg_current_snapshot())``, read first): every transaction below it has ended, so the
 set of such rows is final and no row can appear later behind a cursor. The feed is ordered by
 (transaction id, row id) and its cursor is that pair: a transaction's changes come together, and a
-cursor resumes exactly, whatever order transactions commit in. Writers take no extra lock (a lock
-taken at a write's first change would deadlock against the row locks services take); the price is
+cursor resumes exactly, whatever order transactions commit in. Writers do not queue behind each
+other (an exclusive lock taken at a write's first change would deadlock against the row locks the
+services take; they share one only with seat changes, below); the price is
 that a long transaction (a large import) holds the feed back until it ends, by its length. On SQLite,
 whose writers take turns on one database lock, the row id alone is commit order.
 
