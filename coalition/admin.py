@@ -9,7 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition import outbox, services
 from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
-from coalition.models import APIKey, Coalition, Member, Membership, OutboxMessage, Profile, Seat, SecurityEvent
+from coalition.models import (
+    APIKey,
+    Change,
+    Coalition,
+    Member,
+    Membership,
+    OutboxMessage,
+    Profile,
+    Seat,
+    SecurityEvent,
+)
 
 
 class MembershipInline(ServiceInline):
@@ -302,3 +312,24 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def hand_over_again(self, request, queryset):
         sent = outbox.dispatch(list(queryset.filter(done_at__isnull=True).values_list("pk", flat=True)))
         self.message_user(request, _("%(count)s tasks handed to the broker.") % {"count": sent}, messages.SUCCESS)
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """The change feed's rows, read-only: written by the writes themselves (coalition.changes)."""
+
+    list_display = ("id", "txid", "resource", "key", "kind", "action", "coalition_id", "audience", "occurred_at")
+    list_filter = ("resource", "kind")
+    search_fields = ("key",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

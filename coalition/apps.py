@@ -9,7 +9,9 @@ class CoalitionConfig(AppConfig):
     def ready(self):
         from celery.signals import before_task_publish, task_postrun, task_prerun
 
-        from coalition import outbox, requestid, security_receivers, signals  # noqa: F401
+        from coalition import changes, outbox, requestid, security_receivers, signals  # noqa: F401
+
+        changes.connect()
 
         task_postrun.connect(_outbox_task_ran, dispatch_uid="coalition_outbox_done", weak=False)
         before_task_publish.connect(requestid.on_publish, dispatch_uid="coalition_request_id_publish", weak=False)

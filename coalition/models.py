@@ -328,3 +328,44 @@ class SecurityEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+
+class Change(models.Model):
+    """One entry of the change feed (``GET /api/v1/changes/``): a record of a resource was created,
+    updated or deleted, written in the writer's own transaction (``coalition.changes``).
+
+    The feed is ordered by ``txid`` (the writer's PostgreSQL transaction id), then ``id``; a reader
+    hands out only rows of transactions that have ended (``coalition.changes`` says why that makes the
+    cursor exact). The row keeps what the visibility layer needs to decide who may learn of
+    the change after the record itself is gone: its coalition, the member that owns it and when it was
+    published, as they were at the change; ``audience`` names the one user a row is for (the records a
+    person's seat change made visible or invisible to them).
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+        DELETED = "deleted", _("deleted")
+
+    id = models.BigAutoField(primary_key=True)
+    resource = models.CharField(_("resource"), max_length=32)
+    key = models.CharField(_("record"), max_length=80, help_text=_("The id (or code, or slug) the API names it by."))
+    kind = models.CharField(_("change"), max_length=16, choices=Kind.choices)
+    action = models.CharField(_("transition"), max_length=32, blank=True)
+    coalition_id = models.BigIntegerField(_("coalition"), null=True, blank=True)
+    member_id = models.BigIntegerField(_("member"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    audience = models.BigIntegerField(_("for user"), null=True, blank=True)
+    txid = models.BigIntegerField(_("transaction"), default=0)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["txid", "id"]
+        indexes = [models.Index(fields=["txid", "id"], name="change_feed_order")]
+        verbose_name = _("change")
+        verbose_name_plural = _("changes")
+
+    def __str__(self):
+        return f"#{self.pk} {self.resource} {self.key} {self.kind}"

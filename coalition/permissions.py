@@ -533,3 +533,83 @@ def ensure_can_edit(user, obj, message=None):
 
 def ensure_can_manage(user, coalition):
     ensure(can_manage(user, coalition), _("Only the coalition's secretariat may do this."))
+
+
+# --- The change feed -------------------------------------------------------------------------------
+
+
+def visibility_key(obj):
+    """``(coalition_id, member_id, published_at)`` of a record, found along its model's Access: what a
+    change row keeps, so that who may learn of a change is decided here even once the record is gone."""
+    access = access_of(type(obj))
+
+    def at(path):
+        return None if path is None else _resolve(obj, path)
+
+    return at(access.coalition), at(access.member), at(access.published)
+
+
+def visible_changes(queryset, user, models_by_resource):
+    """The change rows ``user`` may learn of: those addressed to them (what their seat change showed or
+    hid), and of every other row those its resource's model lets them read, judged on the row's own
+    copy of the record's coalition, member and publication (``visibility_key``)."""
+    a = actor(user)
+    own = Q(audience=a.user.pk) if a.user is not None and a.is_authenticated else Q(pk__in=[])
+    if a.is_superuser:
+        return queryset.filter(Q(audience__isnull=True) | own)
+    condition = Q(pk__in=[])
+    for resource, model in models_by_resource.items():
+        access = access_of(model)
+        declared = Access(
+            coalition="coalition_id",
+            member="member_id" if access.member else None,
+            published="published_at" if access.published else None,
+            readers=access.readers,
+        )
+        rows = visible_condition(declared, user)
+        if rows is None:
+            condition |= Q(resource=resource)
+        elif rows is not False:
+            condition |= Q(resource=resource) & rows
+    return queryset.filter((Q(audience__isnull=True) & condition) | own)
+
+
+# --- Webhooks --------------------------------------------------------------------------------------
+
+
+def can_register_webhooks(user):
+    """Anyone the API serves may have webhook endpoints: they carry what that person may read."""
+    return can_use_portal(user)
+
+
+def webhook_owner_condition(user, owner_path="owner"):
+    """``None`` (every row), ``False`` (no row) or the Q of the rows whose owner (``owner_path``) ``user``
+    manages webhooks for: their own, and the secretariat's for the people seated in their coalitions."""
+    a = actor(user)
+    if a.is_superuser:
+        return None
+    if not a.is_authenticated:
+        return False
+    condition = Q(**{owner_path: a.user.pk})
+    managed = a.ids_with({SECRETARIAT})
+    if managed:
+        condition |= Q(**{f"{owner_path}__seats__coalition__in": sorted(managed)})
+    return condition
+
+
+def webhooks_managed_by(queryset, user, owner_path="owner"):
+    """The webhook endpoints (or deliveries, with ``owner_path="endpoint__owner"``) ``user`` manages."""
+    condition = webhook_owner_condition(user, owner_path)
+    if condition is None:
+        return queryset
+    if condition is False:
+        return queryset.none()
+    return queryset.filter(pk__in=queryset.model._base_manager.filter(condition).values("pk"))
+
+
+def can_manage_webhooks_for(user, owner):
+    """Whether ``user`` may register, read and remove webhook endpoints owned by ``owner``."""
+    a = actor(user)
+    if a.is_superuser or (a.user is not None and owner.pk == a.user.pk):
+        return True
+    return bool(a.ids_with({SECRETARIAT}) & actor(owner).coalition_ids)

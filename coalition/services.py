@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import permissions, security
+from coalition import changes, permissions, security
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
 from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat, SecurityEvent
 from coalition.signals import seat_changed
@@ -184,6 +184,7 @@ def seat_set(*, acting_user, user, coalition, role, member=None):
             )
     else:
         member = None
+    changes.lock_for_seat_change(coalition.pk)
     seat = Seat.objects.select_for_update().filter(user=user, coalition=coalition).first()
     previous = seat.role if seat else None
     if seat is None:
@@ -205,6 +206,7 @@ def seat_set(*, acting_user, user, coalition, role, member=None):
 def seat_remove(*, acting_user, user, coalition):
     """Take away ``user``'s seat in ``coalition``; returns the role they had there (None: no seat)."""
     _ensure_administrator(acting_user)
+    changes.lock_for_seat_change(coalition.pk)
     seat = Seat.objects.select_for_update().filter(user=user, coalition=coalition).first()
     if seat is None:
         return None

@@ -20,6 +20,8 @@ from contributions.api.views import (
     PledgeViewSet,
     PriorityViewSet,
 )
+from feed.api.views import ChangeFeedView
+from feed.api.webhooks import WebhookEndpointViewSet
 from meetings.api.views import ActionItemViewSet, MeetingViewSet
 from reports.api.views import SummaryView
 
@@ -42,6 +44,7 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
 class SchemaView(ConditionalGetMixin, SpectacularAPIView):
@@ -61,6 +64,7 @@ class NotFoundView(APIView):
 
 urlpatterns = [
     path("v1/summary/", SummaryView.as_view(), name="summary"),
+    path("v1/changes/", ChangeFeedView.as_view(), name="changes"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves the page's initializer as a script of its own: no inline script for the CSP.

@@ -65,13 +65,14 @@ def env_list(name, default=()):
 
 
 def env_networks(name):
-    """A comma-separated list of networks (``10.0.0.0/8,127.0.0.1``) as ``ipaddress`` networks."""
+    """Comma-separated CIDRs (``127.0.0.0/8,::1/128``) as ``ipaddress`` networks; a malformed one stops
+    the start naming it."""
     networks = []
     for item in env_list(name):
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError as exc:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not a network such as 10.0.0.0/8 or 127.0.0.1.") from exc
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a network (write it as 10.0.0.0/8).") from exc
     return networks
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "meetings",
     "contributions",
     "reports",
+    "feed",
     "demo",
 ]
 
@@ -279,6 +280,25 @@ OUTBOX_SWEEP_EVERY = env_int("OUTBOX_SWEEP_EVERY", 15, minimum=1)
 OUTBOX_RESEND_AFTER = env_int("OUTBOX_RESEND_AFTER", 900, minimum=1)
 OUTBOX_SWEEP_BATCH = env_int("OUTBOX_SWEEP_BATCH", 500, minimum=1)
 
+# Webhooks (feed.outbound): deliveries go only to public addresses unless WEBHOOKS_ALLOWED_NETWORKS
+# (comma-separated CIDRs, e.g. 127.0.0.0/8 for tests) lists the address; no redirect is followed and
+# every request times out after WEBHOOKS_TIMEOUT seconds. A failing delivery is retried
+# WEBHOOKS_MAX_RETRIES times, waiting a random time up to WEBHOOKS_RETRY_BACKOFF x 2^retry seconds (at
+# most WEBHOOKS_RETRY_BACKOFF_MAX); an endpoint whose last WEBHOOKS_DISABLE_AFTER deliveries all failed
+# is disabled and its owner told. A rotated secret keeps signing for WEBHOOKS_SECRET_OVERLAP seconds.
+WEBHOOKS_ALLOWED_NETWORKS = env_networks("WEBHOOKS_ALLOWED_NETWORKS")
+WEBHOOKS_TIMEOUT = env_int("WEBHOOKS_TIMEOUT", 10, minimum=1, maximum=60)
+WEBHOOKS_MAX_RETRIES = env_int("WEBHOOKS_MAX_RETRIES", 5)
+WEBHOOKS_RETRY_BACKOFF = env_int("WEBHOOKS_RETRY_BACKOFF", 30, minimum=0)
+WEBHOOKS_RETRY_BACKOFF_MAX = env_int("WEBHOOKS_RETRY_BACKOFF_MAX", 3600, minimum=0)
+WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 5, minimum=1)
+WEBHOOKS_SECRET_OVERLAP = env_int("WEBHOOKS_SECRET_OVERLAP", 24 * 3600, minimum=0)
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= WEBHOOKS_RETRY_BACKOFF_MAX:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} s) must be longer "
+        f"than WEBHOOKS_RETRY_BACKOFF_MAX ({WEBHOOKS_RETRY_BACKOFF_MAX} s), or a waiting retry could run twice."
+    )
+
 # One queue per kind of work, so a large import never delays an email: run workers with
 # --queues=celery,reports,imports,webhooks (make worker does), or one Deployment per queue (deploy/).
 CELERY_TASK_DEFAULT_QUEUE = "celery"
@@ -311,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.requeue_stalled_deliveries",
         "schedule": REPORTS_REQUEUE_EVERY,
         "options": {"expires": REPORTS_REQUEUE_EVERY},
+    },
+    "webhooks-fanout": {
+        "task": "webhooks.fanout",
+        "schedule": env_int("WEBHOOKS_FANOUT_EVERY", 60, minimum=1),
     },
     "outbox-sweep": {
         "task": "coalition.tasks.outbox_sweep",

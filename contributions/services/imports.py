@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from coalition import outbox, permissions
+from coalition import changes, outbox, permissions
 from coalition.errors import CONNECTION_ERRORS
 from coalition.models import Member, Membership
 from contributions.models import Pledge, PledgeImport
@@ -294,6 +294,7 @@ def _execute(pledge_import, acting_user, *, dry_run, progress=None):
             for start in range(0, len(creates), BATCH):
                 batch = creates[start : start + BATCH]
                 bulk_create_with_history(batch, Pledge, batch_size=BATCH, default_user=acting_user)
+                changes.record_created(batch)
                 done += len(batch)
                 if progress:
                     progress(done)

@@ -150,4 +150,5 @@ class TestRoot(APITestBase):
             "decisions",
             "action-items",
             "exchange-rates",
+            "webhooks",
         }

@@ -1,0 +1,1 @@
+"""The change feed (``/api/v1/changes/``) and the webhooks that carry the same events outward."""
