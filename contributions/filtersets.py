@@ -3,7 +3,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, search_filter
+from coalition.filtersets import CoalitionSlugFilter, DateFilter, IdFilter, UpdatedSinceMixin, search_filter
+from coalition.models import Member
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 
 
@@ -11,10 +12,25 @@ class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """``member=EE,LU`` or ``currency=EUR,USD``: one or more codes, comma-separated."""
 
 
+class MemberCodesFilter(CodeListFilter):
+    """``member=EE,LU`` matched as ``<path>_id IN (SELECT id ... WHERE code IN (...))``: the member
+    index is walked rather than every row joined to its member."""
+
+    def __init__(self, *args, path="member", **kwargs):
+        kwargs.setdefault("label", _("Member codes (comma-separated)"))
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.path}_id__in": Member.objects.filter(code__in=list(value)).values("pk")})
+
+
 class PledgeFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
-    member = CodeListFilter(field_name="member__code", label=_("Member codes (comma-separated)"))
-    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"))
+    coalition = CoalitionSlugFilter()
+    member = MemberCodesFilter()
+    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"), distinct=False)
     kind = django_filters.ChoiceFilter(choices=Pledge.Kind.choices, label=_("Kind"))
     channel = django_filters.ChoiceFilter(choices=Pledge.Channel.choices, label=_("Channel"))
     currency = CodeListFilter(field_name="currency", label=_("Currencies (comma-separated)"))
@@ -48,8 +64,8 @@ class PledgeFilterSet(UpdatedSinceMixin):
 
 
 class DisbursementFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
-    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    coalition = CoalitionSlugFilter(path="pledge__coalition")
+    member = MemberCodesFilter(path="pledge__member")
     pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     date_after = DateFilter(field_name="date", lookup_expr="gte", label=_("Paid on or after"))
     date_before = DateFilter(field_name="date", lookup_expr="lte", label=_("Paid on or before"))
@@ -62,8 +78,10 @@ class DisbursementFilterSet(UpdatedSinceMixin):
 
 
 class PriorityFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
-    status = django_filters.MultipleChoiceFilter(choices=PriorityPurchase.Status.choices, label=_("Status"))
+    coalition = CoalitionSlugFilter()
+    status = django_filters.MultipleChoiceFilter(
+        choices=PriorityPurchase.Status.choices, label=_("Status"), distinct=False
+    )
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("Category"))
     q = search_filter("title", "description", "category")
     ordering = django_filters.OrderingFilter(
@@ -76,10 +94,10 @@ class PriorityFilterSet(UpdatedSinceMixin):
 
 
 class AllocationFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="pledge__coalition__slug", label=_("Coalition (slug)"))
+    coalition = CoalitionSlugFilter(path="pledge__coalition")
     pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     priority = IdFilter(field_name="priority_id", label=_("Priority purchase"))
-    member = CodeListFilter(field_name="pledge__member__code", label=_("Member codes (comma-separated)"))
+    member = MemberCodesFilter(path="pledge__member")
     ordering = django_filters.OrderingFilter(fields=(("amount_eur", "amount_eur"), ("id", "id")))
 
     class Meta:

@@ -3,14 +3,21 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import DateFilter, IdFilter, UpdatedSinceMixin, UTCIsoDateTimeFilter, search_filter
+from coalition.filtersets import (
+    CoalitionSlugFilter,
+    DateFilter,
+    IdFilter,
+    UpdatedSinceMixin,
+    UTCIsoDateTimeFilter,
+    search_filter,
+)
 from meetings.models import ActionItem, Decision, Meeting
 
 
 class MeetingFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="coalition__slug", label=_("Coalition (slug)"))
+    coalition = CoalitionSlugFilter()
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
-    status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"), distinct=False)
     starts_after = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="gte", label=_("From"))
     starts_before = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="lte", label=_("Until"))
     q = search_filter("title", "location")
@@ -22,7 +29,7 @@ class MeetingFilterSet(UpdatedSinceMixin):
 
 
 class DecisionFilterSet(django_filters.FilterSet):
-    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    coalition = CoalitionSlugFilter(path="meeting__coalition")
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices, label=_("Kind"))
     q = search_filter("text")
@@ -34,10 +41,10 @@ class DecisionFilterSet(django_filters.FilterSet):
 
 
 class ActionItemFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(field_name="meeting__coalition__slug", label=_("Coalition (slug)"))
+    coalition = CoalitionSlugFilter(path="meeting__coalition")
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     owner = django_filters.CharFilter(field_name="owner__code", label=_("Owner (member code)"))
-    status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"), distinct=False)
     due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
     q = search_filter("text")
     ordering = django_filters.OrderingFilter(fields=(("due_on", "due_on"), ("id", "id")))
