@@ -124,11 +124,15 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         return queryset
 
     def list(self, request, *args, **kwargs):
-        queryset = self.list_rows(self.filter_queryset(self.get_queryset()))
-        page = list(self.paginate_queryset(queryset))
+        filtered = self.filter_queryset(self.get_queryset())
+        csv = getattr(request.accepted_renderer, "format", None) == "csv"
+        # The count (asked for, or in a CSV's X-Total-Count) reads the filtered rows, not list_rows' joins.
+        page = self.paginator.paginate_queryset(
+            self.list_rows(filtered), request, view=self, count_queryset=filtered, force_count=csv
+        )
         self.last_modified = latest_update(page)
         serializer = self.get_serializer(page, many=True)
-        if getattr(request.accepted_renderer, "format", None) == "csv":
+        if csv:
             return self._csv_response(page, serializer)
         return self.get_paginated_response(serializer.data)
 
@@ -149,7 +153,7 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         ]
         if links:
             response["Link"] = ", ".join(links)
-        response["X-Total-Count"] = str(paginator.page.paginator.count)
+        response["X-Total-Count"] = str(paginator.count)
         response["Content-Disposition"] = f'inline; filename="{self.basename}.csv"'
         return response
 

@@ -18,8 +18,9 @@ from tests.api_mixins import APITestBase
 
 pytestmark = pytest.mark.django_db
 
-#: Every list request: the key (1), the user's seats (1: the roles, groups, profile and coalitions were
-#: three queries before seats), the count (1) and the page (1); then what each resource prefetches.
+#: Every list request with ``count=true``: the key (1), the user's seats (1: the roles, groups, profile
+#: and coalitions were three queries before seats), the count (1) and the page (1); then what each
+#: resource prefetches. A keyset page without ``count`` is one fewer.
 PINNED = {
     "coalition": 4,
     "member": 5,  # + the visible memberships
@@ -100,11 +101,20 @@ class TestQueryCounts(APITestBase):
         url = reverse(f"api:{basename}-list")
         client.get(url)  # the key's last use is written once a minute: not part of the page's cost
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, {"page_size": 100})
+            response = client.get(url, {"page_size": 100, "count": "true"})
         assert response.status_code == 200
         assert response.json()["count"] >= rows
         assert len(response.json()["results"]) >= rows
         assert len(queries) == PINNED[basename], "\n".join(q["sql"][:200] for q in queries.captured_queries)
+        # A keyset page without the total: one query fewer, and the next page the same again.
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"page_size": max(rows // 2, 1)})
+        assert "count" not in response.json()
+        assert len(queries) == PINNED[basename] - 1, "\n".join(q["sql"][:200] for q in queries.captured_queries)
+        if rows > 1:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(response.json()["next"]).status_code == 200
+            assert len(queries) == PINNED[basename] - 1
 
     def test_the_detail_of_a_pledge_costs_a_fixed_number_of_queries(self, api, pledge_a):
         client = api("partner")
