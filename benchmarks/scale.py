@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -89,6 +90,8 @@ CENT = Decimal("0.01")
 
 
 def configure():
+    # No collected static files here: WhiteNoise's note that STATIC_ROOT does not exist is noise.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "0")
     os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40)

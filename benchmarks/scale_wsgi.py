@@ -4,10 +4,13 @@ orjson, no middleware, no authentication), the baseline the API's requests per s
 with. Benchmark use only: it is mounted by nothing in the portal."""
 
 import os
+import warnings
 
 import orjson
 
-from config.wsgi import application as portal
+warnings.filterwarnings("ignore", "No directory at", UserWarning)
+
+from config.wsgi import application as portal  # noqa: E402 - after the warning filter
 
 COALITIONS = [int(c) for c in os.environ.get("BENCH_COALITIONS", "").split(",") if c]
 
