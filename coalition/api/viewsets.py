@@ -85,6 +85,9 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         refuse_nul_characters(request)
         refuse_empty_typed_filters(request, getattr(self, "filterset_class", None))
+        # An empty ?format= names no format (the schema's enum): a 400, not the default JSON.
+        if any(not value.strip() for value in request.query_params.getlist("format")):
+            raise ValidationError({"format": [_("Give a value, or leave the parameter out.")]})
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update") and self.update_serializer_class is not None:

@@ -161,3 +161,10 @@ class TestKeyset(APITestBase):
                 break
             response = client.get(body["next"])
         assert seen == everything
+
+
+class TestFormat(APITestBase):
+    def test_an_empty_format_is_400_naming_it(self, api, coalition):
+        response = api("partner").get(PLEDGES, {"format": ""})
+        assert response.status_code == 400 and list(response.json()) == ["format"]
+        assert api("partner").get(PLEDGES, {"format": "json"}).status_code == 200
