@@ -5,7 +5,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
@@ -83,6 +83,24 @@ def sort_filter(*orders):
 
 #: The order every list offers last: the order records were entered in.
 BY_ID = ("id", "id", _("Recorded, oldest first"), _("Recorded, newest first"))
+
+
+class CoalitionSlugFilter(django_filters.CharFilter):
+    """``coalition=SLUG``, matched as ``<path>_id = (SELECT id ... WHERE slug = SLUG)``: the database
+    resolves the slug once and walks the ``(coalition_id, ...)`` indexes, where a filter on the joined
+    slug column could only read every visible row and join it. An unknown slug matches nothing."""
+
+    def __init__(self, *args, path="coalition", **kwargs):
+        kwargs.setdefault("label", _("Coalition"))
+        kwargs.setdefault("help_text", _("Coalition (slug)"))
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+    def filter(self, qs, value):
+        if value in ([], (), {}, "", None):
+            return qs
+        coalition_id = Subquery(Coalition.objects.filter(slug=value.strip()).values("pk")[:1])
+        return qs.filter(**{f"{self.path}_id": coalition_id})
 
 
 def search_filter(*fields):

@@ -118,6 +118,19 @@ def actor(user):
     return cached
 
 
+def viewer_key(user):
+    """What decides which rows ``user`` reads, as a short string: who they are, whether they are a
+    superuser and their seats (already read for the request). Two requests with the same key and the
+    same data see the same rows (the conditional GETs' fingerprint, coalition/api/conditional.py)."""
+    a = actor(user)
+    if a.is_superuser:
+        return f"super:{getattr(user, 'pk', None)}"
+    if not a.is_authenticated:
+        return "anonymous"
+    seats = ",".join(f"{cid}:{seat.role}:{seat.member_id or ''}" for cid, seat in sorted(a.seats.items()))
+    return f"user:{user.pk}:{seats}"
+
+
 def forget(user):
     """Drop the cached Actor after the user's seats changed."""
     if user is not None and hasattr(user, "_coalition_actor"):

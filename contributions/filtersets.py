@@ -3,7 +3,16 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from coalition.filtersets import BY_ID, DateFilter, IdFilter, UpdatedSinceMixin, search_filter, sort_filter
+from coalition.filtersets import (
+    BY_ID,
+    CoalitionSlugFilter,
+    DateFilter,
+    IdFilter,
+    UpdatedSinceMixin,
+    search_filter,
+    sort_filter,
+)
+from coalition.models import Member
 from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PriorityPurchase
 
 
@@ -11,16 +20,28 @@ class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """``member=EE,LU`` or ``currency=EUR,USD``: one or more codes, comma-separated."""
 
 
+class MemberCodesFilter(CodeListFilter):
+    """``member=EE,LU`` matched as ``<path>_id IN (SELECT id ... WHERE code IN (...))``: the member
+    index is walked rather than every row joined to its member."""
+
+    def __init__(self, *args, path="member", **kwargs):
+        kwargs.setdefault("label", _("Member codes (comma-separated)"))
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.path}_id__in": Member.objects.filter(code__in=list(value)).values("pk")})
+
+
 class PledgeFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
-    member = CodeListFilter(
-        field_name="member__code",
+    coalition = CoalitionSlugFilter()
+    member = MemberCodesFilter(
         label=_("Members (codes such as EE, LU)"),
         help_text=_("Member codes (comma-separated)"),
     )
-    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=Pledge.Status.choices, label=_("Status"), distinct=False)
     kind = django_filters.ChoiceFilter(choices=Pledge.Kind.choices, label=_("Kind"))
     channel = django_filters.ChoiceFilter(choices=Pledge.Channel.choices, label=_("Channel"))
     currency = CodeListFilter(
@@ -59,11 +80,9 @@ class PledgeFilterSet(UpdatedSinceMixin):
 
 
 class DisbursementFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="pledge__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
-    member = CodeListFilter(
-        field_name="pledge__member__code",
+    coalition = CoalitionSlugFilter(path="pledge__coalition")
+    member = MemberCodesFilter(
+        path="pledge__member",
         label=_("Members (codes such as EE, LU)"),
         help_text=_("Member codes (comma-separated)"),
     )
@@ -79,10 +98,10 @@ class DisbursementFilterSet(UpdatedSinceMixin):
 
 
 class PriorityFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
+    coalition = CoalitionSlugFilter()
+    status = django_filters.MultipleChoiceFilter(
+        choices=PriorityPurchase.Status.choices, label=_("Status"), distinct=False
     )
-    status = django_filters.MultipleChoiceFilter(choices=PriorityPurchase.Status.choices, label=_("Status"))
     category = django_filters.CharFilter(lookup_expr="iexact", label=_("Category"))
     q = search_filter("title", "description", "category")
     ordering = sort_filter(
@@ -103,13 +122,11 @@ class PriorityFilterSet(UpdatedSinceMixin):
 
 
 class AllocationFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="pledge__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
+    coalition = CoalitionSlugFilter(path="pledge__coalition")
     pledge = IdFilter(field_name="pledge_id", label=_("Pledge"))
     priority = IdFilter(field_name="priority_id", label=_("Priority purchase"))
-    member = CodeListFilter(
-        field_name="pledge__member__code",
+    member = MemberCodesFilter(
+        path="pledge__member",
         label=_("Members (codes such as EE, LU)"),
         help_text=_("Member codes (comma-separated)"),
     )

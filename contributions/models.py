@@ -137,10 +137,22 @@ class Pledge(TrackedModel):
         ordering = ["-announced_on", "-id"]
         verbose_name = _("pledge")
         verbose_name_plural = _("pledges")
+        # Every ordering the lists offer, with the id that breaks its ties, alone (a partner reading
+        # every coalition it sits in) and after the coalition (``?coalition=``): a keyset page walks
+        # one of them and stops after a page of rows, at any depth (tests/contributions/test_plans.py).
         indexes = [
-            models.Index(fields=["coalition", "status"]),
-            models.Index(fields=["coalition", "member"]),
-            models.Index(fields=["coalition", "announced_on"]),
+            models.Index(fields=["coalition", "status", "amount_eur", "id"], name="pledge_coal_status_eur"),
+            models.Index(fields=["coalition", "status", "announced_on", "id"], name="pledge_coal_status_ann"),
+            models.Index(fields=["coalition", "member", "announced_on", "id"], name="pledge_coal_member_ann"),
+            *(
+                index
+                for field in ("announced_on", "confirmed_on", "amount_eur", "amount", "status", "title", "updated_at")
+                for index in (
+                    models.Index(fields=[field, "id"], name=f"pledge_{field}_id"),
+                    models.Index(fields=["coalition", field, "id"], name=f"pledge_coal_{field}_id"),
+                )
+            ),
+            models.Index(fields=["external_ref"], name="pledge_external_ref"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -216,6 +228,10 @@ class Disbursement(TrackedModel):
 
     class Meta:
         ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["date", "id"], name="disbursement_date_id"),
+            models.Index(fields=["amount", "id"], name="disbursement_amount_id"),
+        ]
         verbose_name = _("disbursement")
         verbose_name_plural = _("disbursements")
         constraints = [

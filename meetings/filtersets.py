@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition.filtersets import (
     BY_ID,
+    CoalitionSlugFilter,
     DateFilter,
     IdFilter,
     UpdatedSinceMixin,
@@ -16,11 +17,9 @@ from meetings.models import ActionItem, Decision, Meeting
 
 
 class MeetingFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
+    coalition = CoalitionSlugFilter()
     kind = django_filters.ChoiceFilter(choices=Meeting.Kind.choices, label=_("Kind"))
-    status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=Meeting.Status.choices, label=_("Status"), distinct=False)
     starts_after = UTCIsoDateTimeFilter(
         field_name="starts_at",
         lookup_expr="gte",
@@ -46,9 +45,7 @@ class MeetingFilterSet(UpdatedSinceMixin):
 
 
 class DecisionFilterSet(django_filters.FilterSet):
-    coalition = django_filters.CharFilter(
-        field_name="meeting__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
+    coalition = CoalitionSlugFilter(path="meeting__coalition")
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices, label=_("Kind"))
     q = search_filter("text")
@@ -60,14 +57,12 @@ class DecisionFilterSet(django_filters.FilterSet):
 
 
 class ActionItemFilterSet(UpdatedSinceMixin):
-    coalition = django_filters.CharFilter(
-        field_name="meeting__coalition__slug", label=_("Coalition"), help_text=_("Coalition (slug)")
-    )
+    coalition = CoalitionSlugFilter(path="meeting__coalition")
     meeting = IdFilter(field_name="meeting_id", label=_("Meeting"))
     owner = django_filters.CharFilter(
         field_name="owner__code", label=_("Owner (a member code such as EE)"), help_text=_("Owner (member code)")
     )
-    status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(choices=ActionItem.Status.choices, label=_("Status"), distinct=False)
     due_before = DateFilter(field_name="due_on", lookup_expr="lte", label=_("Due on or before"))
     q = search_filter("text")
     ordering = django_filters.OrderingFilter(fields=(("due_on", "due_on"), ("id", "id")))

@@ -26,6 +26,8 @@ from coalition.models import Coalition, Member
 class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
     """Coalitions, by slug: read by every role in them; changed by their secretariat."""
 
+    fingerprint_models = (Coalition,)
+
     serializer_class = CoalitionSerializer
     update_serializer_class = CoalitionUpdateSerializer
     filterset_class = CoalitionFilterSet

@@ -85,6 +85,9 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         refuse_nul_characters(request)
         refuse_empty_typed_filters(request, getattr(self, "filterset_class", None))
+        # An empty ?format= names no format (the schema's enum): a 400, not the default JSON.
+        if any(not value.strip() for value in request.query_params.getlist("format")):
+            raise ValidationError({"format": [_("Give a value, or leave the parameter out.")]})
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update") and self.update_serializer_class is not None:
@@ -124,11 +127,22 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         return queryset
 
     def list(self, request, *args, **kwargs):
-        queryset = self.list_rows(self.filter_queryset(self.get_queryset()))
-        page = list(self.paginate_queryset(queryset))
+        # A 304 first: its ETag was given to a request whose filters were valid (a 400 carries none),
+        # so a match needs no filter set built; "*" matches anything, so its filters are checked first.
+        if request.headers.get("If-None-Match", "").strip() == "*":
+            self.filter_queryset(self.get_queryset())
+        not_modified = self.fingerprint_not_modified(request)
+        if not_modified is not None:
+            return not_modified
+        filtered = self.filter_queryset(self.get_queryset())
+        csv = getattr(request.accepted_renderer, "format", None) == "csv"
+        # The count (asked for, or in a CSV's X-Total-Count) reads the filtered rows, not list_rows' joins.
+        page = self.paginator.paginate_queryset(
+            self.list_rows(filtered), request, view=self, count_queryset=filtered, force_count=csv
+        )
         self.last_modified = latest_update(page)
         serializer = self.get_serializer(page, many=True)
-        if getattr(request.accepted_renderer, "format", None) == "csv":
+        if csv:
             return self._csv_response(page, serializer)
         return self.get_paginated_response(serializer.data)
 
@@ -149,7 +163,7 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         ]
         if links:
             response["Link"] = ", ".join(links)
-        response["X-Total-Count"] = str(paginator.page.paginator.count)
+        response["X-Total-Count"] = str(paginator.count)
         response["Content-Disposition"] = f'inline; filename="{self.basename}.csv"'
         return response
 

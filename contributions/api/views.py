@@ -33,6 +33,7 @@ from contributions.filtersets import (
     PledgeFilterSet,
     PriorityFilterSet,
 )
+from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 
 
 @schema.crud_schema(
@@ -47,6 +48,8 @@ from contributions.filtersets import (
 )
 class PledgeViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     """Pledges of your coalitions; drafts only to the secretariat and the member's own editors."""
+
+    fingerprint_models = (Pledge,)
 
     serializer_class = PledgeSerializer
     update_serializer_class = PledgeUpdateSerializer
@@ -128,6 +131,8 @@ class PledgeViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
 class DisbursementViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     """Money paid against pledges, in each pledge's currency."""
 
+    fingerprint_models = (Disbursement, Pledge)
+
     serializer_class = DisbursementSerializer
     update_serializer_class = DisbursementUpdateSerializer
     filterset_class = DisbursementFilterSet
@@ -157,6 +162,8 @@ class DisbursementViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
 )
 class PriorityViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     """Priority purchases with what is allocated to them, their coverage and the unfunded gap."""
+
+    fingerprint_models = (PriorityPurchase, Allocation, Pledge)
 
     serializer_class = PrioritySerializer
     update_serializer_class = PriorityUpdateSerializer
@@ -217,6 +224,8 @@ class PriorityViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
 )
 class AllocationViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     """Parts of pledges' EUR values earmarked for priority purchases."""
+
+    fingerprint_models = (Allocation, PriorityPurchase, Pledge)
 
     serializer_class = AllocationSerializer
     update_serializer_class = AllocationUpdateSerializer

@@ -18,7 +18,7 @@ from meetings.api.serializers import (
     MeetingUpdateSerializer,
 )
 from meetings.filtersets import ActionItemFilterSet, MeetingFilterSet
-from meetings.models import Attendance
+from meetings.models import ActionItem, Attendance, Meeting
 
 
 @schema.crud_schema(
@@ -121,6 +121,8 @@ class MeetingViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
 )
 class ActionItemViewSet(CreateMixin, UpdateMixin, DestroyMixin, APIViewSet):
     """Next steps agreed at meetings, owned by members."""
+
+    fingerprint_models = (ActionItem, Meeting)
 
     serializer_class = ActionItemSerializer
     update_serializer_class = ActionItemUpdateSerializer

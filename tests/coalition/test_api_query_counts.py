@@ -18,20 +18,24 @@ from tests.api_mixins import APITestBase
 
 pytestmark = pytest.mark.django_db
 
-#: Every list request: the key (1), the user's seats (1: the roles, groups, profile and coalitions were
-#: three queries before seats), the count (1) and the page (1); then what each resource prefetches.
+#: Every list page (a keyset page, no total): the key (1), the user's seats (1: the roles, groups,
+#: profile and coalitions were three queries before seats), the list's change stamp for its ETag (1,
+#: the lists in FINGERPRINTED: it replaced the COUNT every page paid before issue 14) and the page
+#: (1); then what each resource prefetches. ``count=true`` adds the COUNT (1).
 PINNED = {
     "coalition": 4,
-    "member": 5,  # + the visible memberships
+    "member": 4,  # + the visible memberships; no stamp (its ETag hashes the body)
     "pledge": 4,
     "disbursement": 4,
     "priority": 4,  # coverage is a subquery of the page query
     "allocation": 4,
-    "meeting": 6,  # + attendance with members, + agenda items
-    "decision": 6,  # + the visible pledges, + the priorities
+    "meeting": 5,  # + attendance with members, + agenda items; no stamp
+    "decision": 5,  # + the visible pledges, + the priorities; no stamp
     "action-item": 4,
-    "exchange-rate": 4,
+    "exchange-rate": 3,  # no stamp
 }
+#: The lists whose ETag comes from the change stamp, before the page is read.
+FINGERPRINTED = {"coalition", "pledge", "disbursement", "priority", "allocation", "action-item"}
 
 
 def build(basename, n, *, coalition, member_a, member_b, secretariat):
@@ -100,11 +104,33 @@ class TestQueryCounts(APITestBase):
         url = reverse(f"api:{basename}-list")
         client.get(url)  # the key's last use is written once a minute: not part of the page's cost
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url, {"page_size": 100})
+            response = client.get(url, {"page_size": 100, "count": "true"})
         assert response.status_code == 200
         assert response.json()["count"] >= rows
         assert len(response.json()["results"]) >= rows
+        assert len(queries) == PINNED[basename] + 1, "\n".join(q["sql"][:200] for q in queries.captured_queries)
+        # Without the total, and the next page the same again.
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, {"page_size": max(rows // 2, 1)})
+        assert "count" not in response.json()
         assert len(queries) == PINNED[basename], "\n".join(q["sql"][:200] for q in queries.captured_queries)
+        if rows > 1:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(response.json()["next"]).status_code == 200
+            assert len(queries) == PINNED[basename]
+
+    @pytest.mark.parametrize("basename", sorted(FINGERPRINTED))
+    def test_a_304_costs_the_key_the_seats_and_the_stamp(
+        self, api, basename, coalition, member_a, member_b, secretariat, rates
+    ):
+        build(basename, 3, coalition=coalition, member_a=member_a, member_b=member_b, secretariat=secretariat)
+        client = api("secretariat")
+        url = reverse(f"api:{basename}-list")
+        first = client.get(url, {"page_size": 2})
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(url, {"page_size": 2}, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again["ETag"] == first["ETag"]
+        assert len(queries) == 3, "\n".join(q["sql"][:200] for q in queries.captured_queries)
 
     def test_the_detail_of_a_pledge_costs_a_fixed_number_of_queries(self, api, pledge_a):
         client = api("partner")

@@ -399,7 +399,7 @@ class TestPledgeFilters(APITestBase):
             assert list(response.json()) == [next(iter(params))]
 
     def test_paging_is_capped(self, api, pledges):
-        response = api("partner").get(PLEDGES, {"page_size": 2})
+        response = api("partner").get(PLEDGES, {"page_size": 2, "count": "true"})
         data = response.json()
         assert data["count"] == 3 and len(data["results"]) == 2 and data["next"] and data["previous"] is None
         # beyond the cap is refused as the schema says (maximum 200), not quietly cut to 200
@@ -417,7 +417,7 @@ class TestPledgeFilters(APITestBase):
         # A deletion does not move the newest updated_at: If-Modified-Since alone must not get a 304.
         again = client.get(PLEDGES, HTTP_IF_MODIFIED_SINCE=listed["Last-Modified"])
         assert again.status_code == 200
-        assert again.json()["count"] == 2
+        assert len(again.json()["results"]) == 2
         assert again["ETag"] != listed["ETag"]
 
     def test_csv_columns_and_values(self, api, pledges):
