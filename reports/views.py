@@ -1,13 +1,16 @@
 """The dashboards: a coalition's figures as charts, each with a table of the same numbers and the
 table as CSV. Every figure comes from reports.selectors.coalition_summary, never re-aggregated here."""
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from coalition import permissions
+from coalition import permissions, services
+from coalition.errors import ConflictError
 from coalition.exports import csv_response
 from coalition.models import Coalition
 from contributions.models import Pledge, PriorityPurchase
@@ -218,6 +221,7 @@ def dashboard(request, slug):
         "next_meeting": next_meeting,
         "action_items": list(open_action_items(coalition)[:ACTION_ITEMS_SHOWN]),
         "recent_changes": recent_changes(coalition) if permissions.can_read_internal(user, coalition) else None,
+        "can_manage": permissions.can_manage(user, coalition),
         "query": request.GET.urlencode(),
         "pledge_statuses": dict(Pledge.Status.choices),
         "priority_statuses": dict(PriorityPurchase.Status.choices),
@@ -235,3 +239,21 @@ def dashboard_export(request, slug, table):
         raise Http404(_("No such table."))
     _caption, header, rows = tables[table]
     return csv_response(f"{coalition.slug}-{table}", header, rows)
+
+
+@require_POST
+def dashboard_public(request, slug):
+    """The secretariat switches the coalition's public page on or off (with the version it read)."""
+    coalition = _coalition(request.user, slug)
+    public = request.POST.get("public") == "1"
+    try:
+        services.coalition_update(
+            acting_user=request.user, coalition=coalition, version=request.POST.get("version"), public=public
+        )
+    except (ValidationError, ConflictError) as exc:
+        messages.error(request, str(exc.message) if isinstance(exc, ConflictError) else " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The public page is on.") if public else _("The public page is off: it now answers 404.")
+        )
+    return redirect("reports:dashboard", slug=coalition.slug)
