@@ -23,8 +23,9 @@ from django.conf import settings
 from django.utils import timezone
 from lxml import etree
 
-from coalition.models import Member
+from coalition.models import Coalition, Member
 from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
+from reports.public import data_as_of, with_changes
 
 VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -203,9 +204,13 @@ def _activity(root, *, identifier, reporting, coalition, title, description, sta
 
 
 def build(coalition):
-    """The ``iati-activities`` document (an lxml element tree) of ``coalition``'s published money."""
-    now = timezone.now().replace(microsecond=0)
-    root = etree.Element("iati-activities", version=VERSION, **{"generated-datetime": now.isoformat()})
+    """The ``iati-activities`` document (an lxml element tree) of ``coalition``'s published money.
+
+    Its ``generated-datetime`` is the moment of the newest change it reflects, so the same data give
+    the same bytes (and the API's ETag answers 304 until something changes)."""
+    as_of = data_as_of(with_changes(Coalition.objects.filter(pk=coalition.pk)).get())
+    stamp = timezone.localtime(as_of).replace(microsecond=0).isoformat()
+    root = etree.Element("iati-activities", version=VERSION, **{"generated-datetime": stamp})
     reporting = reporting_org_ref(coalition)
     by_activity = _transactions(coalition)
     members = {m.pk: m for m in Member.objects.filter(memberships__coalition=coalition).distinct()}

@@ -42,11 +42,11 @@ def _newest(history_queryset):
     return Subquery(history_queryset.order_by("-history_date").values("history_date")[:1])
 
 
-def public_coalition(slug):
-    """The coalition if its public page is on (404 otherwise), with ``changed_*`` annotations: the
-    newest history row of each kind of record shown (deletions leave one too), in one query."""
+def with_changes(queryset):
+    """Coalitions with ``changed_*`` annotations: the newest history row of each kind of record the
+    public page and the IATI export show (a deletion leaves one too), in the same query."""
     coalition_id = OuterRef("pk")
-    queryset = Coalition.objects.annotate(
+    return queryset.annotate(
         changed_pledges=_newest(Pledge.history.filter(coalition_id=coalition_id)),
         changed_disbursements=_newest(Disbursement.history.filter(pledge__coalition_id=coalition_id)),
         changed_priorities=_newest(PriorityPurchase.history.filter(coalition_id=coalition_id)),
@@ -54,7 +54,11 @@ def public_coalition(slug):
         changed_meetings=_newest(Meeting.history.filter(coalition_id=coalition_id)),
         changed_decisions=_newest(Decision.history.filter(meeting__coalition_id=coalition_id)),
     )
-    return permissions.get_public(queryset, slug=slug)
+
+
+def public_coalition(slug):
+    """The coalition if its public page is on (404 otherwise), with its ``changed_*`` annotations."""
+    return permissions.get_public(with_changes(Coalition.objects.all()), slug=slug)
 
 
 def data_as_of(coalition):

@@ -1,5 +1,6 @@
 """``/api/v1/summary/?coalition=SLUG``: the dashboard's figures, from the dashboard's own selector."""
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -85,7 +86,7 @@ class XMLRenderer(BaseRenderer):
         return data
 
 
-class IATIView(APIView):
+class IATIView(ConditionalGetMixin, APIView):
     """A coalition's published money as an IATI 2.03 activity file."""
 
     permission_classes = [CoalitionAPIPermission]
@@ -114,14 +115,24 @@ class IATIView(APIView):
                 required=True,
                 description="The coalition's slug.",
             ),
+            schema.IF_NONE_MATCH,
         ],
-        responses={(200, "application/xml"): OpenApiTypes.STR, 400: schema.BAD_REQUEST, 404: schema.NOT_FOUND},
+        responses={
+            **{
+                status: response
+                for status, response in schema.read_responses(OpenApiTypes.STR).items()
+                if status != 200
+            },
+            (200, "application/xml"): OpenApiTypes.STR,
+            400: schema.BAD_REQUEST,
+        },
     )
     def get(self, request):
         slug = request.query_params.get("coalition", "").strip()
         if not slug:
             raise ValidationError({"coalition": [_("This parameter is required: ?coalition=SLUG.")]})
         coalition = permissions.get_visible(Coalition.objects.all(), request.user, slug=slug)
-        response = Response(iati.to_bytes(coalition), content_type="application/xml; charset=utf-8")
+        # The document is bytes already: answered as they are, whatever renderer was negotiated.
+        response = HttpResponse(iati.to_bytes(coalition), content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{coalition.slug}-iati.xml"'
         return response

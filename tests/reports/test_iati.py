@@ -260,6 +260,13 @@ class TestTheEndpointAndTheCommand:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/xml")
         parse_valid(response.content)
+        # The same data give the same document: its ETag holds until something changes.
+        again = client.get("/api/v1/iati/", {"coalition": "iati-coalition"}, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 304
+        factories.make_pledge(coalition=small, member=small.memberships.first().member, status="confirmed")
+        changed = client.get("/api/v1/iati/", {"coalition": "iati-coalition"}, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert changed.status_code == 200
+        assert changed.content.count(b"<transaction ") == response.content.count(b"<transaction ") + 1
 
     def test_bad_requests_answer_json(self, small, coalition):
         user = factories.persona("partner_iati", "partner", coalitions=[small])
