@@ -28,6 +28,12 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "iati-2.03"
 SCHEMA = etree.XMLSchema(etree.parse(str(DATA / "iati-activities-schema.xsd")))
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The personas' passwords are hashed with PBKDF2 otherwise: seconds per test, nothing tested."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def codelist(name):
     return {code.text for code in etree.parse(str(DATA / "codelists" / f"{name}.xml")).iter("code")}
 

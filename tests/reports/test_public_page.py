@@ -56,6 +56,12 @@ PUBLIC = {"approved decision": "Decided: buy QXPUBLICDECISION", "held meeting": 
 DRAFT_AMOUNT = Decimal("777777.00")
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The personas' passwords are hashed with PBKDF2 otherwise: seconds per test, nothing tested."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db):
     cache.clear()
