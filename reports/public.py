@@ -14,8 +14,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -24,17 +22,16 @@ from django.views.decorators.http import require_GET
 
 from coalition import permissions
 from coalition.exports import csv_text
-from coalition.models import Coalition, Member
+from coalition.models import Coalition
 from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 from meetings.models import Decision, Meeting
+from reports.receivers import PUBLIC_GENERATION_KEY as GENERATION_KEY
 from reports.selectors import coalition_summary
 from reports.views import _charts, _tables
 
 #: How long a rendered page, CSV or chart is kept. Writes invalidate it at once through the
 #: fingerprint; the timeout only bounds the memory a coalition nobody changes keeps in the cache.
 CACHE_SECONDS = 3600
-#: Bumped when a member is renamed: members are shared, have no history, and their names are on the page.
-GENERATION_KEY = "public:generation"
 SVG_TYPE = "image/svg+xml"
 
 
@@ -87,15 +84,6 @@ def fingerprint(coalition):
     parts = [str(coalition.version), coalition.updated_at.isoformat(), *(m.isoformat() if m else "-" for m in moments)]
     parts.append(str(cache.get(GENERATION_KEY, 0)))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
-
-
-@receiver(post_save, sender=Member, dispatch_uid="public-page-member-renamed")
-def _member_changed(sender, instance, created, **kwargs):
-    if not created:
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:
-            cache.set(GENERATION_KEY, 1, None)
 
 
 def held_meetings(coalition):
