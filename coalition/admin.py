@@ -45,11 +45,12 @@ class MembershipInline(ServiceInline):
 @admin.register(Coalition)
 class CoalitionAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
-    list_display = ("name", "slug", "target_eur", "member_count", "created_at")
+    list_display = ("name", "slug", "target_eur", "public", "member_count", "created_at")
+    list_filter = ("public",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (MembershipInline,)
-    fields = ("name", "slug", "description", "target_eur", "reporting_currency", "created_at", "updated_at")
+    fields = ("name", "slug", "description", "target_eur", "public", "reporting_currency", "created_at", "updated_at")
 
     def get_readonly_fields(self, request, obj=None):
         computed = ("reporting_currency", "created_at", "updated_at")
@@ -83,7 +84,7 @@ class CoalitionAdmin(ServiceAdminMixin, admin.ModelAdmin):
 @admin.register(Member)
 class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
-    list_display = ("code", "name", "kind")
+    list_display = ("code", "name", "kind", "iati_identifier")
     list_filter = ("kind", "memberships__coalition")
     search_fields = ("code", "name")
     fields = ("code", *Member.editable_fields)
@@ -95,7 +96,11 @@ class MemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         if original is None:
             return services.member_create(
-                acting_user=request.user, code=data["code"], name=data["name"], kind=data["kind"]
+                acting_user=request.user,
+                code=data["code"],
+                name=data["name"],
+                kind=data["kind"],
+                iati_identifier=data["iati_identifier"],
             )
         return services.member_update(
             acting_user=request.user, member=original, **{name: data[name] for name in Member.editable_fields}

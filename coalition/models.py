@@ -1,6 +1,9 @@
 """Coalitions, their members and the people who work in them (a seat: a role in one coalition)."""
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -44,13 +47,19 @@ class Coalition(models.Model):
     description = models.TextField(_("description"), blank=True)
     target_eur = models.DecimalField(_("target (EUR)"), max_digits=18, decimal_places=2, null=True, blank=True)
     reporting_currency = models.CharField(_("reporting currency"), max_length=3, default="EUR")
+    public = models.BooleanField(
+        _("public page"),
+        default=False,
+        help_text=_("Publish the coalition's published figures, priorities and held meetings at /public/<slug>/."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = RestrictedQuerySet.as_manager()
-    access = Access(coalition="pk")
+    access = Access(coalition="pk", outward=())
     #: What coalition_update changes (the slug is the coalition's address and stays).
-    editable_fields = ("name", "description", "target_eur")
+    editable_fields = ("name", "description", "target_eur", "public")
 
     class Meta:
         ordering = ["name"]
@@ -73,6 +82,25 @@ class Coalition(models.Model):
         return self.name
 
 
+#: An IATI organisation identifier: the registration agency's code from IATI's
+#: OrganisationRegistrationAgency codelist (a country or ``XM``/``XI`` prefix, a dash, the register's
+#: code: ``XM-DAC``, ``GB-COH``) then a dash and the organisation's number in that register, with none
+#: of the characters the standard forbids in identifiers (spaces, ``/``, ``&``, ``|``, ``?``).
+IATI_ORG_IDENTIFIER = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,}-[^\s/&|?]+$")
+
+
+def validate_iati_identifier(value):
+    """Refuse what cannot be an IATI organisation identifier (empty is fine: not every member has one)."""
+    if value and not IATI_ORG_IDENTIFIER.fullmatch(value):
+        raise ValidationError(
+            _(
+                "Enter an IATI organisation identifier: the registration agency's code, a dash and the "
+                "number in that register, such as XM-DAC-41114 or GB-COH-123456 (no spaces, / & | or ?)."
+            ),
+            code="iati_identifier",
+        )
+
+
 class Member(models.Model):
     """A country (ISO 3166-1 alpha-2 code) or an organisation (NATO, EU, ...) taking part."""
 
@@ -83,12 +111,19 @@ class Member(models.Model):
     code = models.CharField(_("code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COUNTRY)
+    iati_identifier = models.CharField(
+        _("IATI organisation identifier"),
+        max_length=100,
+        blank=True,
+        validators=[validate_iati_identifier],
+        help_text=_("Its identifier in the IATI organisation registry, such as XM-DAC-41114 or GB-COH-123456."),
+    )
 
     objects = RestrictedQuerySet.as_manager()
     #: Members are shared: each is read by whoever works in a coalition it sits in.
-    access = Access(coalition="memberships__coalition", many=True)
+    access = Access(coalition="memberships__coalition", many=True, outward=())
     #: What member_update changes (the code is referenced everywhere and stays).
-    editable_fields = ("name", "kind")
+    editable_fields = ("name", "kind", "iati_identifier")
 
     class Meta:
         ordering = ["name"]

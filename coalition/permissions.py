@@ -151,7 +151,10 @@ class Access:
     the roles that read it at all. ``owner_edits``: the owner's member editors change it (otherwise
     only the secretariat does). ``creator``: the path to the user who created it, who reads it while
     they still record pledges there. ``many``: ``coalition`` crosses a to-many relation (a member's
-    memberships), so rows are matched by subquery rather than joined (no duplicates).
+    memberships), so rows are matched by subquery rather than joined (no duplicates). ``outward``:
+    ``(lookup, value)`` pairs a published row must also match to be shown to the public, on the page
+    of a coalition that opted in (``()``: every published row); None, the default, keeps every row of
+    the model off the public surfaces (delegates, agenda notes, action items, seats, imports).
     """
 
     coalition: str | None = "coalition"
@@ -162,6 +165,7 @@ class Access:
     creator: str | None = None
     many: bool = False
     personal: str | None = None
+    outward: tuple | None = None
 
     def through(self, relation, **changes):
         """This access seen from a model that points here through ``relation`` (a disbursement's
@@ -274,6 +278,19 @@ class RestrictionMixin:
             return self
         return self.filter(**{f"{access.published}__isnull": False})
 
+    def public(self):
+        """The rows anyone may read without signing in: published (``published()``), matching the
+        model's ``outward`` conditions, in a coalition whose secretariat switched its public page on.
+        A model that declares no ``outward`` has no public rows."""
+        access = access_of(self.model)
+        if access.outward is None or access.coalition is None or getattr(self.model, "instance_type", None):
+            return self.none()
+        flag = "public" if access.coalition == "pk" else f"{access.coalition}__public"
+        if access.many:
+            opted_in = self.model._base_manager.filter(**{flag: True}).values("pk")
+            return self.published().filter(pk__in=opted_in, **dict(access.outward))
+        return self.published().filter(**{flag: True}, **dict(access.outward))
+
     def in_coalitions_where(self, user, roles):
         """Rows of the coalitions where ``user``'s role is one of ``roles`` (every row for a
         superuser): the choices of a role's forms, such as the coalitions one records pledges in."""
@@ -358,6 +375,15 @@ def get_visible(queryset, user, **lookup):
     """The record ``user`` may read, or 404: a record one may not see is not disclosed."""
     try:
         return queryset.visible_to(user).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such %(record)s.") % {"record": queryset.model._meta.verbose_name}) from exc
+
+
+def get_public(queryset, **lookup):
+    """The record anyone may read without signing in (``public()``), or 404: a coalition that has
+    not opted in is not disclosed, not even its existence."""
+    try:
+        return queryset.public().get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404(_("No such %(record)s.") % {"record": queryset.model._meta.verbose_name}) from exc
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from coalition import changes, permissions, security
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
+from coalition.concurrency import lock_current
 from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat, SecurityEvent
 from coalition.signals import seat_changed
 
@@ -34,17 +35,20 @@ def coalition_create(*, acting_user, name, slug, description="", target_eur=None
 
 
 @transaction.atomic
-def coalition_update(*, acting_user, coalition, **changes):
-    """Change a coalition's name, description or target (administrators and its secretariat)."""
+def coalition_update(*, acting_user, coalition, version=None, **changes):
+    """Change a coalition's name, description, target or whether its public page is on
+    (administrators and its secretariat). ``version`` is the one the client read: a stale one is
+    refused (None skips the check: the admin and the system)."""
     _unknown_fields(changes, Coalition.editable_fields)
     permissions.ensure_can_manage(acting_user, coalition)
-    coalition = Coalition.objects.select_for_update().get(pk=coalition.pk)
+    coalition = lock_current(coalition, version)
     changed = {field for field, value in changes.items() if getattr(coalition, field) != value}
     for field in changed:
         setattr(coalition, field, changes[field])
     if changed:
+        coalition.version += 1
         coalition.full_clean()
-        coalition.save(update_fields=[*changed, "updated_at"])
+        coalition.save(update_fields=[*changed, "version", "updated_at"])
     return coalition
 
 
@@ -53,21 +57,23 @@ def _code(code):
 
 
 @transaction.atomic
-def member_create(*, acting_user, code, name, kind=Member.Kind.COUNTRY):
+def member_create(*, acting_user, code, name, kind=Member.Kind.COUNTRY, iati_identifier=""):
     """Register a country or organisation not yet seated anywhere (administrators and the system; a
     coalition's secretariat registers members into their coalition with member_register)."""
     permissions.ensure(
         permissions.actor(acting_user).is_superuser,
         _("Only an administrator may register members outside a coalition."),
     )
-    member = Member(code=_code(code), name=name, kind=kind)
+    member = Member(code=_code(code), name=name, kind=kind, iati_identifier=(iati_identifier or "").strip())
     member.full_clean()
     member.save()
     return member
 
 
 @transaction.atomic
-def member_register(*, acting_user, coalition, code, name, kind=Member.Kind.COUNTRY, role=None, since=None):
+def member_register(
+    *, acting_user, coalition, code, name, kind=Member.Kind.COUNTRY, role=None, since=None, iati_identifier=""
+):
     """Seat a country or organisation in ``coalition`` (its secretariat), registering it if new.
 
     Members are shared by the coalitions they sit in. A code already registered is attached when it
@@ -80,7 +86,7 @@ def member_register(*, acting_user, coalition, code, name, kind=Member.Kind.COUN
     code = _code(code)
     existing = Member.objects.filter(code=code).first()
     if existing is None:
-        member = Member(code=code, name=name, kind=kind)
+        member = Member(code=code, name=name, kind=kind, iati_identifier=(iati_identifier or "").strip())
         member.full_clean()
         member.save()
     elif Membership.objects.filter(member=existing, coalition=coalition).exists():

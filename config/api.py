@@ -23,7 +23,7 @@ from contributions.api.views import (
 from feed.api.views import ChangeFeedView
 from feed.api.webhooks import WebhookEndpointViewSet
 from meetings.api.views import ActionItemViewSet, MeetingViewSet
-from reports.api.views import SummaryView
+from reports.api.views import IATIView, SummaryView
 
 app_name = "api"
 
@@ -65,6 +65,7 @@ class NotFoundView(APIView):
 urlpatterns = [
     path("v1/summary/", SummaryView.as_view(), name="summary"),
     path("v1/changes/", ChangeFeedView.as_view(), name="changes"),
+    path("v1/iati/", IATIView.as_view(), name="iati"),
     path("v1/", include(router.urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves the page's initializer as a script of its own: no inline script for the CSP.

@@ -5,6 +5,7 @@ email on the console. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOW
 and EMAIL_URL; with DEBUG off and no SECRET_KEY the process refuses to start.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -504,3 +505,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# --- IATI export (reports/iati.py) -------------------------------------------------------------------
+#: The identifier the coalition's secretariat publishes under in IATI (e.g. XM-DAC-..., GB-COH-...);
+#: unset, the export names a placeholder built from the coalition's slug. (The same pattern as
+#: coalition.models.IATI_ORG_IDENTIFIER: settings are read before any app is imported.)
+IATI_REPORTING_ORG_REF = env_str("IATI_REPORTING_ORG_REF", "").strip()
+if IATI_REPORTING_ORG_REF and not re.fullmatch(r"[A-Z]{2}-[A-Z0-9]{2,}-[^\s/&|?]+", IATI_REPORTING_ORG_REF):
+    raise ImproperlyConfigured(
+        "IATI_REPORTING_ORG_REF must be an IATI organisation identifier such as XM-DAC-41114 or GB-COH-123456."
+    )

@@ -42,6 +42,7 @@ urlpatterns = [
     path("meetings/", include("contributions.urls_decisions")),
     path("coalitions/<slug:slug>/calendar.ics", meeting_views.calendar_ics, name="coalition_calendar"),
     path("members/<str:code>/", member_views.member_detail, name="member_detail"),
+    path("public/", include("reports.urls_public")),
     path("", include("reports.urls")),
 ]
 

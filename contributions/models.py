@@ -115,7 +115,7 @@ class Pledge(TrackedModel):
         _("published at"), null=True, blank=True, help_text=_("When the pledge was first announced (or confirmed).")
     )
 
-    access = Access(member="member", published="published_at", owner_edits=True)
+    access = Access(member="member", published="published_at", owner_edits=True, outward=())
     #: What pledge_update changes; the status moves only through the transitions.
     editable_fields = (
         "title",
@@ -278,7 +278,7 @@ class PriorityPurchase(TrackedModel):
     target_date = models.DateField(_("target date"), null=True, blank=True)
     decisions = models.ManyToManyField(Decision, blank=True, related_name="priorities", verbose_name=_("decisions"))
 
-    access = Access()
+    access = Access(outward=())
     #: What priority_update changes; rank and status move through rerank and the transitions.
     editable_fields = ("title", "description", "category", "estimated_cost_eur", "target_date", "approved_at_meeting")
 

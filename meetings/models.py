@@ -1,5 +1,7 @@
 """Meetings of a coalition: attendance, agenda, decisions and action items."""
 
+import dataclasses
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -51,7 +53,8 @@ class Meeting(TrackedModel):
         verbose_name=_("marked held by"),
     )
 
-    access = Access()
+    #: The public page shows meetings once held (a planned meeting's place and agenda stay inside).
+    access = Access(outward=(("status", "held"),))
     #: What meeting_update changes; held and cancelled are transitions.
     editable_fields = ("title", "kind", "starts_at", "ends_at", "location", "online", "minutes", "minutes_status")
 
@@ -164,7 +167,10 @@ class Decision(models.Model):
     history = tracked_history()
 
     objects = RestrictedQuerySet.as_manager()
-    access = BY_MEETING
+    #: Public once the meeting was held and its minutes approved: the decisions are then the record.
+    access = dataclasses.replace(
+        BY_MEETING, outward=(("meeting__status", "held"), ("meeting__minutes_status", "approved"))
+    )
     editable_fields = ("text", "kind")
 
     class Meta:

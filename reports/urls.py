@@ -14,4 +14,5 @@ urlpatterns = [
     path("reports/deliveries/<int:pk>/retry/", email_views.delivery_retry, name="delivery_retry"),
     path("coalitions/<slug:slug>/", views.dashboard, name="dashboard"),
     path("coalitions/<slug:slug>/export/<str:table>.csv", views.dashboard_export, name="dashboard_export"),
+    path("coalitions/<slug:slug>/public/", views.dashboard_public, name="dashboard_public"),
 ]

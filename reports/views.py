@@ -3,13 +3,16 @@ table as CSV. Every figure comes from reports.selectors.coalition_summary, never
 
 from dataclasses import dataclass
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from coalition import permissions
+from coalition import permissions, services
+from coalition.errors import ConflictError
 from coalition.exports import csv_response
 from coalition.models import Coalition
 from contributions.models import Pledge, PriorityPurchase
@@ -52,11 +55,16 @@ class Figures:
 def _figures(request, coalition, last_meeting):
     """The filter form and the figures it selects (the previous meeting is ``last_meeting``)."""
     form = DashboardFilterForm(request.GET if request.GET else None)
-    filters = form.summary_filters()
+    return form, figures_for(coalition, last_meeting, **form.summary_filters())
+
+
+def figures_for(coalition, last_meeting, **filters):
+    """The dashboard's figures of ``coalition`` (published records only), changes counted since
+    ``last_meeting``; the public page shows the same figures unfiltered."""
     summary = selectors.coalition_summary(coalition, **filters)
     members = selectors.member_table(coalition, since=selectors.since_meeting_date(last_meeting), **filters)
     coverage_rows = selectors.priority_coverage(coalition)
-    figures = Figures(
+    return Figures(
         summary=summary,
         headline=selectors.headline(summary, members, coverage_rows, meeting=last_meeting),
         members=members,
@@ -65,7 +73,6 @@ def _figures(request, coalition, last_meeting):
         as_of=selectors.data_as_of(coalition),
         meetings=list(held_meetings(coalition)),
     )
-    return form, figures
 
 
 def _tables(figures):
@@ -330,6 +337,7 @@ def dashboard(request, slug):
         "next_meeting": next_meeting,
         "action_items": list(open_action_items(coalition)[:ACTION_ITEMS_SHOWN]),
         "recent_changes": recent_changes(coalition) if permissions.can_read_internal(user, coalition) else None,
+        "can_manage": permissions.can_manage(user, coalition),
         "query": request.GET.urlencode(),
         "pledge_statuses": dict(Pledge.Status.choices),
         "priority_statuses": dict(PriorityPurchase.Status.choices),
@@ -348,3 +356,21 @@ def dashboard_export(request, slug, table):
         raise Http404(_("No such table."))
     _caption, header, rows = tables[table]
     return csv_response(f"{coalition.slug}-{table}", header, rows)
+
+
+@require_POST
+def dashboard_public(request, slug):
+    """The secretariat switches the coalition's public page on or off (with the version it read)."""
+    coalition = _coalition(request.user, slug)
+    public = request.POST.get("public") == "1"
+    try:
+        services.coalition_update(
+            acting_user=request.user, coalition=coalition, version=request.POST.get("version"), public=public
+        )
+    except (ValidationError, ConflictError) as exc:
+        messages.error(request, str(exc.message) if isinstance(exc, ConflictError) else " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The public page is on.") if public else _("The public page is off: it now answers 404.")
+        )
+    return redirect("reports:dashboard", slug=coalition.slug)

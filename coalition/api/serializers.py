@@ -274,6 +274,10 @@ class CoalitionSerializer(APISerializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     target_eur = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
     reporting_currency = serializers.CharField(read_only=True)
+    public = serializers.BooleanField(
+        read_only=True, help_text="Whether its public page (/public/<slug>/, no sign-in) is on."
+    )
+    version = serializers.IntegerField(read_only=True)
     created_at = UTCDateTimeField(read_only=True)
     updated_at = UTCDateTimeField(read_only=True)
 
@@ -284,13 +288,18 @@ class CoalitionSerializer(APISerializer):
             "description": coalition.description,
             "target_eur": decimal_text(coalition.target_eur),
             "reporting_currency": coalition.reporting_currency,
+            "public": coalition.public,
+            "version": coalition.version,
             "created_at": iso_datetime(coalition.created_at),
             "updated_at": iso_datetime(coalition.updated_at),
         }
 
 
 class CoalitionUpdateSerializer(EditableFieldsMixin, APISerializer):
-    """A coalition's name, description and target (its slug is its address and stays)."""
+    """A coalition's name, description, target and public page (its slug is its address and stays),
+    with the ``version`` you read: a stale one is refused with 409."""
+
+    version = version_field()
 
     class Meta:
         model = Coalition
@@ -311,6 +320,13 @@ class MemberSerializer(APISerializer):
     code = serializers.CharField(max_length=12, help_text="ISO 3166-1 alpha-2 for a country; NATO, EU ... otherwise.")
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Member.Kind.choices, default=Member.Kind.COUNTRY)
+    iati_identifier = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Its IATI organisation identifier, such as XM-DAC-41114 (empty when it has none).",
+    )
     coalitions = MembershipSerializer(many=True, read_only=True, help_text="Its seats in your coalitions.")
     coalition = coalition_field(write_only=True, help_text="The coalition to seat the new member in.")
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER, write_only=True)
@@ -324,6 +340,7 @@ class MemberSerializer(APISerializer):
             "code": member.code,
             "name": member.name,
             "kind": member.kind,
+            "iati_identifier": member.iati_identifier,
             "coalitions": [
                 {"coalition": m.coalition.slug, "role": m.role, "since": iso_date(m.since)}
                 for m in member.visible_memberships

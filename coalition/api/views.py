@@ -21,7 +21,6 @@ from coalition.models import Coalition, Member
     CoalitionUpdateSerializer,
     description="The coalitions you work in.",
     create_doc="Administrators only.",
-    conflict=False,
 )
 class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
     """Coalitions, by slug: read by every role in them; changed by their secretariat."""
@@ -42,7 +41,7 @@ class CoalitionViewSet(CreateMixin, UpdateMixin, APIViewSet):
         return services.coalition_create(acting_user=self.request.user, **data)
 
     def perform_update(self, coalition, data, *, version):
-        return services.coalition_update(acting_user=self.request.user, coalition=coalition, **data)
+        return services.coalition_update(acting_user=self.request.user, coalition=coalition, version=version, **data)
 
 
 @schema.crud_schema(

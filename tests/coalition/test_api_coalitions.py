@@ -23,7 +23,7 @@ class TestCoalitions(ResourceTests, UpdateTests):
     basename = "coalition"
     lookup = "slug"
     model = Coalition
-    versioned = False
+    versioned = True
     history = False
     csv_columns = ("slug", "name", "target_eur")
 
@@ -55,15 +55,36 @@ class TestCoalitions(ResourceTests, UpdateTests):
         assert "slug" in again.json()
 
     def test_the_slug_stays(self, api, coalition):
-        response = api("secretariat").patch(self.detail_url(coalition), {"slug": "renamed"}, format="json")
+        response = api("secretariat").patch(
+            self.detail_url(coalition), {"slug": "renamed", "version": 1}, format="json"
+        )
         assert response.status_code == 200
         assert response.json()["slug"] == "test-coalition"
 
     def test_a_negative_target_is_refused(self, api, coalition):
-        response = api("secretariat").patch(self.detail_url(coalition), {"target_eur": "-1.00"}, format="json")
+        response = api("secretariat").patch(
+            self.detail_url(coalition), {"target_eur": "-1.00", "version": 1}, format="json"
+        )
         assert response.status_code == 400
         # The model's check constraint speaks for the record as a whole.
         assert response.json() == {"non_field_errors": ["The target must be greater than zero."]}
+
+    def test_the_secretariat_turns_the_public_page_on_with_the_version_it_read(self, api, coalition):
+        url = self.detail_url(coalition)
+        response = api("secretariat").patch(url, {"public": True, "version": 1}, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["public"] is True
+        assert response.json()["version"] == 2
+        stale = api("secretariat").patch(url, {"public": False, "version": 1}, format="json")
+        assert stale.status_code == 409
+        coalition.refresh_from_db()
+        assert coalition.public is True
+
+    def test_a_partner_cannot_turn_the_public_page_on(self, api, coalition):
+        response = api("partner").patch(self.detail_url(coalition), {"public": True, "version": 1}, format="json")
+        assert response.status_code == 403
+        coalition.refresh_from_db()
+        assert coalition.public is False
 
 
 class TestMembers(ResourceTests, CreateTests, UpdateTests):
@@ -95,9 +116,23 @@ class TestMembers(ResourceTests, CreateTests, UpdateTests):
             "code": "LV",
             "name": "Latvia",
             "kind": "country",
+            "iati_identifier": "",
             "coalitions": [{"coalition": "test-coalition", "role": "member", "since": None}],
         }
         assert Membership.objects.filter(member__code="LV", coalition__slug="test-coalition").exists()
+
+    def test_an_iati_identifier_is_kept_and_a_malformed_one_refused(self, api, create_body):
+        good = api("secretariat").post(
+            self.list_url(), {**create_body, "iati_identifier": "XM-DAC-41114"}, format="json"
+        )
+        assert good.status_code == 201, good.content
+        assert Member.objects.get(code="LV").iati_identifier == "XM-DAC-41114"
+        bad = api("secretariat").post(
+            self.list_url(), {**create_body, "code": "LT", "iati_identifier": "not an id"}, format="json"
+        )
+        assert bad.status_code == 400
+        assert "iati_identifier" in bad.json()
+        assert not Member.objects.filter(code="LT").exists()
 
     def test_a_malformed_code_is_refused_and_nothing_is_kept(self, api, create_body):
         response = api("secretariat").post(self.list_url(), {**create_body, "code": "LATVIA"}, format="json")

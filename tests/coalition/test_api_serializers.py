@@ -114,12 +114,12 @@ def test_exchange_rate(world):
 
 
 def test_coalition(world):
-    assert check(CoalitionSerializer, Coalition.objects.get(slug="test-coalition"), world) == 7
+    assert check(CoalitionSerializer, Coalition.objects.get(slug="test-coalition"), world) == 9
 
 
 def test_member(world):
     member = with_visible_memberships(world, Member.objects.filter(code="EE")).get()
-    assert check(MemberSerializer, member, world) == 3
+    assert check(MemberSerializer, member, world) == 4
 
 
 def test_meeting(world):

@@ -24,7 +24,7 @@ from meetings.models import ActionItem, Decision, Meeting
 
 #: model -> (update serializer, the fields it declares besides the model's: version and fixed ones)
 SERIALIZERS = {
-    Coalition: (CoalitionUpdateSerializer, set()),
+    Coalition: (CoalitionUpdateSerializer, {"version"}),
     Member: (MemberUpdateSerializer, set()),
     Pledge: (PledgeUpdateSerializer, {"coalition", "member", "status", "version"}),
     Disbursement: (DisbursementUpdateSerializer, {"pledge", "version"}),
