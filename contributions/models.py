@@ -374,3 +374,19 @@ class PledgeImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} into {self.coalition_id} ({self.status})"
+
+
+from contributions.aggregate_models import CoalitionStamp, PledgeMonthTotal, PledgeTotal, PriorityTotal  # noqa: E402
+
+__all__ = [
+    "Allocation",
+    "CoalitionStamp",
+    "Disbursement",
+    "ExchangeRate",
+    "Pledge",
+    "PledgeImport",
+    "PledgeMonthTotal",
+    "PledgeTotal",
+    "PriorityPurchase",
+    "PriorityTotal",
+]

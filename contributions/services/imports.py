@@ -21,6 +21,7 @@ from simple_history.utils import bulk_create_with_history
 from coalition import outbox, permissions
 from coalition.errors import CONNECTION_ERRORS
 from coalition.models import Member, Membership
+from contributions import aggregates
 from contributions.models import Pledge, PledgeImport
 from contributions.rates import RateCache
 from contributions.services.pledges import (
@@ -294,6 +295,7 @@ def _execute(pledge_import, acting_user, *, dry_run, progress=None):
             for start in range(0, len(creates), BATCH):
                 batch = creates[start : start + BATCH]
                 bulk_create_with_history(batch, Pledge, batch_size=BATCH, default_user=acting_user)
+                aggregates.pledges_created(pledge.pk for pledge in batch)
                 done += len(batch)
                 if progress:
                     progress(done)

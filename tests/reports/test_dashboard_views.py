@@ -206,6 +206,7 @@ def _bulk(coalition, members, count):
 
     from django.utils import timezone
 
+    from contributions import aggregates
     from contributions.models import Pledge
 
     statuses = ("announced", "confirmed", "disbursing", "fulfilled", "withdrawn")
@@ -233,6 +234,8 @@ def _bulk(coalition, members, count):
         ),
         batch_size=2000,
     )
+    # A bulk load bypasses the services, as the benchmarks' COPY does: the totals are rebuilt after it.
+    aggregates.rebuild([coalition.pk])
 
 
 def _dashboard_queries(client, coalition):
@@ -257,7 +260,10 @@ def test_dashboard_runs_the_same_queries_for_10_and_10000_pledges(
     ten = _dashboard_queries(client, coalition)
     _bulk(coalition, [member_a, member_b], 9990)
     ten_thousand = _dashboard_queries(client, coalition)
-    assert ten == ten_thousand == 15  # 17 before seats: one query for the roles instead of three
+    # 18 on main before the totals tables (the pin said 15, but the sign-in middleware's sliding
+    # "seen at" saves the session on these requests: 3 queries); the totals give the months announced
+    # and confirmed in one query instead of two.
+    assert ten == ten_thousand == 17
     counted = sum(1 for i in range(8) if i % 5 != 4) + sum(1 for i in range(9990) if i % 5 != 4)
     assert client.get(dashboard_url(coalition)).context["summary"].pledge_count == 2 + counted
 
