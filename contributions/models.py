@@ -377,6 +377,7 @@ class PledgeImport(models.Model):
 
 
 from contributions.aggregate_models import CoalitionStamp, PledgeMonthTotal, PledgeTotal, PriorityTotal  # noqa: E402
+from contributions.export_models import PledgeExport  # noqa: E402
 
 __all__ = [
     "Allocation",
@@ -384,6 +385,7 @@ __all__ = [
     "Disbursement",
     "ExchangeRate",
     "Pledge",
+    "PledgeExport",
     "PledgeImport",
     "PledgeMonthTotal",
     "PledgeTotal",
