@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import permissions, security
+from coalition import permissions, security, stamps
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
 from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat, SecurityEvent
 from coalition.signals import seat_changed
@@ -45,6 +45,7 @@ def coalition_update(*, acting_user, coalition, **changes):
     if changed:
         coalition.full_clean()
         coalition.save(update_fields=[*changed, "updated_at"])
+        stamps.bump([coalition.pk])
     return coalition
 
 
@@ -119,6 +120,7 @@ def member_update(*, acting_user, member, **changes):
     if changed:
         member.full_clean()
         member.save(update_fields=sorted(changed))
+        stamps.bump(coalition_ids)
     return member
 
 
@@ -135,6 +137,9 @@ def membership_set(*, acting_user, coalition, member, role=Membership.Role.MEMBE
         membership.role, membership.since = role, since or membership.since
         membership.full_clean()
         membership.save(update_fields=["role", "since"])
+    else:
+        return membership
+    stamps.bump([coalition.pk])
     return membership
 
 
@@ -148,6 +153,7 @@ def membership_remove(*, acting_user, membership):
             % {"member": membership.member}
         )
     membership.delete()
+    stamps.bump([membership.coalition_id])
 
 
 # --- People ----------------------------------------------------------------------------------------

@@ -8,23 +8,6 @@ from django.utils.translation import gettext_lazy as _
 MONEY = {"max_digits": 18, "decimal_places": 2, "default": 0}
 
 
-class CoalitionStamp(models.Model):
-    """A counter moved by every write that changes a coalition's figures: the cache key of its
-    dashboard figures and summary (reports.selectors)."""
-
-    coalition = models.OneToOneField(
-        "coalition.Coalition", models.CASCADE, primary_key=True, related_name="+", verbose_name=_("coalition")
-    )
-    stamp = models.BigIntegerField(_("change stamp"), default=0)
-
-    class Meta:
-        verbose_name = _("coalition change stamp")
-        verbose_name_plural = _("coalition change stamps")
-
-    def __str__(self):
-        return f"{self.coalition_id}: {self.stamp}"
-
-
 class PledgeTotal(models.Model):
     """Published pledges of a coalition by member, status, kind, channel and currency of record."""
 

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
 
+from coalition import stamps
 from contributions.models import (
     Allocation,
-    CoalitionStamp,
     Pledge,
     PledgeMonthTotal,
     PledgeTotal,
@@ -166,7 +165,7 @@ def pledges_created(ids):
 
 def touch(coalition_id):
     """Move a coalition's change stamp: its figures changed without a pledge changing (a priority)."""
-    _bump({coalition_id})
+    stamps.bump({coalition_id})
 
 
 def apply(delta):
@@ -185,7 +184,7 @@ def apply(delta):
             if any(values[0] < 0 for _key, values in ordered):
                 model.objects.filter(coalition_id__in=delta.coalitions, count=0).delete()
     if delta.coalitions:
-        _bump(delta.coalitions)
+        stamps.bump(delta.coalitions)
 
 
 def _add_postgresql(model, keys, measures, rows):
@@ -211,18 +210,6 @@ def _add_portable(model, keys, measures, rows):
             for name, value in zip(measures, values, strict=True):
                 setattr(existing, name, getattr(existing, name) + value)
             existing.save(update_fields=list(measures))
-
-
-def _bump(coalition_ids):
-    for coalition_id in sorted(coalition_ids):
-        updated = CoalitionStamp.objects.filter(coalition_id=coalition_id).update(stamp=F("stamp") + 1)
-        if not updated:
-            CoalitionStamp.objects.get_or_create(coalition_id=coalition_id, defaults={"stamp": 1})
-
-
-def stamp_of(coalition_id):
-    """The coalition's change stamp (0 before its first counted write)."""
-    return CoalitionStamp.objects.filter(coalition_id=coalition_id).values_list("stamp", flat=True).first() or 0
 
 
 def stored(coalition_ids=None):
@@ -270,5 +257,5 @@ def rebuild(coalition_ids=None):
             for key, values in facts.tables[name].items()
         ]
         model.objects.bulk_create(objects, batch_size=1000)
-    _bump(facts.coalitions | set(coalition_ids or ()))
+    stamps.bump(facts.coalitions | set(coalition_ids or ()))
     return facts

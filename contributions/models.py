@@ -376,12 +376,11 @@ class PledgeImport(models.Model):
         return f"{self.filename} into {self.coalition_id} ({self.status})"
 
 
-from contributions.aggregate_models import CoalitionStamp, PledgeMonthTotal, PledgeTotal, PriorityTotal  # noqa: E402
+from contributions.aggregate_models import PledgeMonthTotal, PledgeTotal, PriorityTotal  # noqa: E402
 from contributions.export_models import PledgeExport  # noqa: E402
 
 __all__ = [
     "Allocation",
-    "CoalitionStamp",
     "Disbursement",
     "ExchangeRate",
     "Pledge",

@@ -13,7 +13,7 @@ from coalition.models import Coalition
 from contributions.models import Pledge, PriorityPurchase
 from contributions.selectors import recent_changes
 from meetings.selectors import last_and_next_meeting, open_action_items
-from reports import charts
+from reports import charts, figures
 from reports.forms import DashboardFilterForm
 from reports.selectors import coalition_summary
 
@@ -38,6 +38,20 @@ def _coalition(user, slug):
 def _summary(request, coalition):
     form = DashboardFilterForm(request.GET if request.GET else None)
     return form, coalition_summary(coalition, **form.summary_filters())
+
+
+def _figures(request, coalition):
+    """The filter form, and the summary with its charts, cached under the figures' fingerprint."""
+    form = DashboardFilterForm(request.GET if request.GET else None)
+    filters = form.summary_filters()
+
+    def compute():
+        summary = coalition_summary(coalition, **filters)
+        return summary, _charts(summary)
+
+    key = figures.fingerprint("dashboard", coalition, request.user, filters)
+    summary, drawn = figures.cached(key, compute)
+    return form, summary, drawn
 
 
 def _month(value):
@@ -205,14 +219,14 @@ def dashboard(request, slug):
     """A coalition's dashboard: where the money stands, its priorities, meetings and recent changes."""
     user = request.user
     coalition = _coalition(user, slug)
-    form, summary = _summary(request, coalition)
+    form, summary, drawn = _figures(request, coalition)
     last_meeting, next_meeting = last_and_next_meeting(coalition)
     context = {
         "coalition": coalition,
         "coalitions": list(Coalition.objects.visible_to(user).only("pk", "slug", "name")),
         "form": form,
         "summary": summary,
-        "charts": _charts(summary),
+        "charts": drawn,
         "last_meeting": last_meeting,
         "last_decisions": list(last_meeting.decisions.all()) if last_meeting else [],
         "next_meeting": next_meeting,
