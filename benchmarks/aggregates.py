@@ -136,7 +136,7 @@ def grow(start, stop, member_ids, coalition_ids):
             amount, currency, status, announced_on, confirmed_on, source, external_ref, amount_eur,
             exchange_rate, exchange_rate_date, exchange_rate_source, disbursed_amount, disbursed_eur,
             status_changed_at, published_at)
-        SELECT 1, now(), now(), {c0} + (i % {COALITIONS}), {m0} + ((i / {COALITIONS}) % {MEMBERS}),
+        SELECT 1, now(), now(), {c0} + (i % {COALITIONS}), {m0} + (((i / {COALITIONS}) % {MEMBERS})::int,
                'Pledge ' || i, '', CASE WHEN i % 7 = 0 THEN 'in_kind' ELSE 'financial' END,
                (ARRAY['bilateral', 'trust_fund', 'procurement_agency', 'other'])[1 + (i / 3) % 4],
                amount, CASE (i / {COALITIONS}) % {MEMBERS} % 5 {rates} END, status, announced,
@@ -150,8 +150,8 @@ def grow(start, stop, member_ids, coalition_ids):
                now(), CASE WHEN status = 'draft' THEN NULL ELSE now() END
         FROM (
             SELECT i, (10000 + (i * 7919) % 4990000)::numeric AS amount, {STATUS_SQL} AS status,
-                   DATE '2022-01-01' + (i * 37 % 1095) AS announced
-            FROM generate_series({start}, {stop - 1}) AS i
+                   DATE '2022-01-01' + (i * 37 % 1095)::int AS announced
+            FROM generate_series({start}::bigint, {stop - 1}::bigint) AS i
         ) AS s
     """
     history = Pledge.history.model

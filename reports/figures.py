@@ -26,12 +26,19 @@ def fingerprint(surface, coalition, user, filters):
         coalition.pk,
         coalition.created_at.isoformat() if coalition.created_at else "",
         coalition.updated_at.isoformat() if coalition.updated_at else "",
-        stamps.stamp_of(coalition.pk),
+        _stamp(coalition),
         permissions.visibility_version(user),
         get_language() or "",
         sorted((name, str(value)) for name, value in filters.items() if value),
     )
     return f"figures:{surface}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
+
+
+def _stamp(coalition):
+    """The change stamp, read once per request (kept on the coalition object the view loaded)."""
+    if not hasattr(coalition, "_change_stamp"):
+        coalition._change_stamp = stamps.stamp_of(coalition.pk)
+    return coalition._change_stamp
 
 
 def cached(key, compute):

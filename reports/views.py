@@ -214,6 +214,13 @@ def _charts(summary):
     return result
 
 
+def _recent_changes(request, coalition):
+    """The latest public changes, cached like the figures: every write to a published pledge or its
+    disbursements moves the change stamp, whether or not it moves a total."""
+    key = figures.fingerprint("recent", coalition, request.user, {})
+    return figures.cached(key, lambda: recent_changes(coalition))
+
+
 @require_GET
 def dashboard(request, slug):
     """A coalition's dashboard: where the money stands, its priorities, meetings and recent changes."""
@@ -231,7 +238,9 @@ def dashboard(request, slug):
         "last_decisions": list(last_meeting.decisions.all()) if last_meeting else [],
         "next_meeting": next_meeting,
         "action_items": list(open_action_items(coalition)[:ACTION_ITEMS_SHOWN]),
-        "recent_changes": recent_changes(coalition) if permissions.can_read_internal(user, coalition) else None,
+        "recent_changes": (
+            _recent_changes(request, coalition) if permissions.can_read_internal(user, coalition) else None
+        ),
         "query": request.GET.urlencode(),
         "pledge_statuses": dict(Pledge.Status.choices),
         "priority_statuses": dict(PriorityPurchase.Status.choices),

@@ -65,7 +65,17 @@ def test_the_fingerprint_tells_readers_languages_and_filters_apart(coalition, st
     with translation.override("uk"):
         assert figures.fingerprint("summary", coalition, steering, {}) != key
     stamps.bump([coalition.pk])
+    coalition.refresh_from_db()  # the stamp is read once per coalition object (once per request)
+    del coalition._change_stamp
     assert figures.fingerprint("summary", coalition, steering, {}) != key
+
+
+def test_a_title_change_shows_in_the_recent_changes_at_once(client, steering, coalition, member_a, rates):
+    client.force_login(steering)
+    pledge = factories.make_pledge(coalition=coalition, member=member_a, amount=Decimal("100.00"), status="announced")
+    assert [c.title for c in _dashboard(client, coalition).context["recent_changes"]][0] == pledge.title
+    services.pledge_update(acting_user=None, pledge=pledge, title="Radios, corrected")
+    assert [c.title for c in _dashboard(client, coalition).context["recent_changes"]][0] == "Radios, corrected"
 
 
 def test_the_dashboard_in_ukrainian_is_cached_apart(client, steering, coalition, member_a, rates):
