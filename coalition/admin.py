@@ -8,8 +8,25 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from coalition import outbox, services
-from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
-from coalition.models import APIKey, Coalition, Member, Membership, OutboxMessage, Profile, Seat, SecurityEvent
+from coalition.admin_services import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceInline,
+    ServiceInlinesMixin,
+    changes,
+)
+from coalition.models import (
+    APIKey,
+    Coalition,
+    CoalitionStamp,
+    Member,
+    Membership,
+    OutboxMessage,
+    Profile,
+    Seat,
+    SecurityEvent,
+)
 
 
 class MembershipInline(ServiceInline):
@@ -302,3 +319,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def hand_over_again(self, request, queryset):
         sent = outbox.dispatch(list(queryset.filter(done_at__isnull=True).values_list("pk", flat=True)))
         self.message_user(request, _("%(count)s tasks handed to the broker.") % {"count": sent}, messages.SUCCESS)
+
+
+@admin.register(CoalitionStamp)
+class CoalitionStampAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each coalition's change stamp: the key of its cached figures, moved by the write services."""
+
+    list_display = ("coalition", "stamp")
+    list_select_related = ("coalition",)
