@@ -23,6 +23,8 @@ def amount_problem(value):
         return _("Enter a number such as 1250000.00.")
     if value <= 0:
         return _("The amount must be greater than zero.")
+    if value.adjusted() >= 16:  # the columns hold 18 digits, two of them cents (quantize would overflow)
+        return _("Ensure that there are no more than 16 digits before the decimal point.")
     if value != value.quantize(CENT):
         return _("Amounts have at most two decimal places.")
     return None
