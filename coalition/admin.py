@@ -8,11 +8,19 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from coalition import outbox, services
-from coalition.admin_services import ServiceAdminMixin, ServiceForm, ServiceInline, ServiceInlinesMixin, changes
+from coalition.admin_services import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceInline,
+    ServiceInlinesMixin,
+    changes,
+)
 from coalition.models import (
     APIKey,
     Change,
     Coalition,
+    CoalitionStamp,
     Member,
     Membership,
     OutboxMessage,
@@ -338,3 +346,11 @@ class ChangeAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(CoalitionStamp)
+class CoalitionStampAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each coalition's change stamp: the key of its cached figures, moved by the write services."""
+
+    list_display = ("coalition", "stamp")
+    list_select_related = ("coalition",)

@@ -404,3 +404,21 @@ class Change(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.resource} {self.key} {self.kind}"
+
+
+class CoalitionStamp(models.Model):
+    """A counter moved (coalition.stamps.bump) by every write that changes what a coalition's figures
+    show: its pledges' totals, priorities, members and their names, the coalition itself. The cache
+    key of its dashboard figures and summary."""
+
+    coalition = models.OneToOneField(
+        Coalition, models.CASCADE, primary_key=True, related_name="+", verbose_name=_("coalition")
+    )
+    stamp = models.BigIntegerField(_("change stamp"), default=0)
+
+    class Meta:
+        verbose_name = _("coalition change stamp")
+        verbose_name_plural = _("coalition change stamps")
+
+    def __str__(self):
+        return f"{self.coalition_id}: {self.stamp}"

@@ -23,6 +23,7 @@ use it, the lowest one included.
 """
 
 import dataclasses
+import hashlib
 import hmac
 import ipaddress
 from functools import cached_property
@@ -105,6 +106,19 @@ class Actor:
             for cid, seat in self.seats.items()
             if seat.role == MEMBER_EDITOR and seat.member_id is not None and (within is None or cid in within)
         )
+
+
+def visibility_version(user):
+    """A short digest of everything that decides which rows ``user`` reads: superuser or not and every
+    seat (coalition, role, member). Equal for two readers who see the same; it changes with a seat.
+    Part of the key of anything cached per reader (the dashboard's figures, the summary)."""
+    a = actor(user)
+    if a.is_superuser:
+        return "all"
+    if not a.is_authenticated:
+        return "none"
+    seats = sorted((coalition_id, seat.role, seat.member_id or 0) for coalition_id, seat in a.seats.items())
+    return hashlib.sha256(repr(seats).encode()).hexdigest()[:16]
 
 
 def actor(user):

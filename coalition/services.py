@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coalition import changes, permissions, security
+from coalition import changes, permissions, security, stamps
 from coalition.api.authentication import KEY_PREFIX_LENGTH, generate_key, hash_key
 from coalition.concurrency import lock_current
 from coalition.models import APIKey, Coalition, Member, Membership, Profile, Seat, SecurityEvent
@@ -49,6 +49,7 @@ def coalition_update(*, acting_user, coalition, version=None, **changes):
         coalition.version += 1
         coalition.full_clean()
         coalition.save(update_fields=[*changed, "version", "updated_at"])
+        stamps.bump([coalition.pk])
     return coalition
 
 
@@ -125,6 +126,7 @@ def member_update(*, acting_user, member, **changes):
     if changed:
         member.full_clean()
         member.save(update_fields=sorted(changed))
+        stamps.bump(coalition_ids)
     return member
 
 
@@ -141,6 +143,9 @@ def membership_set(*, acting_user, coalition, member, role=Membership.Role.MEMBE
         membership.role, membership.since = role, since or membership.since
         membership.full_clean()
         membership.save(update_fields=["role", "since"])
+    else:
+        return membership
+    stamps.bump([coalition.pk])
     return membership
 
 
@@ -154,6 +159,7 @@ def membership_remove(*, acting_user, membership):
             % {"member": membership.member}
         )
     membership.delete()
+    stamps.bump([membership.coalition_id])
 
 
 # --- People ----------------------------------------------------------------------------------------

@@ -177,6 +177,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+#: Seconds a cached dashboard figure or summary is kept; a write changes its key long before.
+FIGURES_CACHE_TIMEOUT = env_int("FIGURES_CACHE_TIMEOUT", 24 * 3600, minimum=1)
+#: Where uploaded and generated files go (pledge exports made by a task): shared by web and workers.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+#: A pledge export of more rows than this is written by a Celery task and offered on /pledges/exports/.
+EXPORTS_MAX_SYNC_ROWS = env_int("EXPORTS_MAX_SYNC_ROWS", 50_000)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -12,7 +12,18 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coalition.admin_services import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceInline, VersionedServiceForm, changes
 from contributions import selectors, services
-from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge, PledgeImport, PriorityPurchase
+from contributions.models import (
+    Allocation,
+    Disbursement,
+    ExchangeRate,
+    Pledge,
+    PledgeExport,
+    PledgeImport,
+    PledgeMonthTotal,
+    PledgeTotal,
+    PriorityPurchase,
+    PriorityTotal,
+)
 from contributions.services.allocations import ALLOCATABLE
 from contributions.services.pledges import INITIAL_STATUSES
 from contributions.services.priorities import TRANSITIONS as PRIORITY_TRANSITIONS
@@ -483,6 +494,46 @@ class PledgeImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("coalition", "created_by")
     date_hierarchy = "created_at"
     exclude = ("rows",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+
+@admin.register(PledgeTotal)
+class PledgeTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The totals the dashboard reads, kept by the write services (rebuild_aggregates repairs them)."""
+
+    list_display = ("coalition", "member", "status", "kind", "channel", "currency", "count", "amount_eur")
+    list_filter = ("coalition", "status", "kind", "channel")
+    list_select_related = ("coalition", "member")
+
+
+@admin.register(PledgeMonthTotal)
+class PledgeMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Published pledges by month announced and month confirmed, kept by the write services."""
+
+    list_display = ("coalition", "basis", "month", "status", "count", "amount_eur")
+    list_filter = ("coalition", "basis", "status")
+    list_select_related = ("coalition",)
+
+
+@admin.register(PriorityTotal)
+class PriorityTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What is allocated to each priority by its pledges' status, kept by the allocation services."""
+
+    list_display = ("coalition", "priority", "status", "count", "amount_eur")
+    list_filter = ("coalition", "status")
+    list_select_related = ("coalition", "priority")
+
+
+@admin.register(PledgeExport)
+class PledgeExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Large pledge exports written by a task; their files are for their requesters (the list page)."""
+
+    list_display = ("created_by", "format", "status", "row_count", "created_at", "finished_at")
+    list_filter = ("status", "format")
+    list_select_related = ("created_by",)
+    exclude = ("file",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)

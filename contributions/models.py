@@ -390,3 +390,20 @@ class PledgeImport(models.Model):
 
     def __str__(self):
         return f"{self.filename} into {self.coalition_id} ({self.status})"
+
+
+from contributions.aggregate_models import PledgeMonthTotal, PledgeTotal, PriorityTotal  # noqa: E402
+from contributions.export_models import PledgeExport  # noqa: E402
+
+__all__ = [
+    "Allocation",
+    "Disbursement",
+    "ExchangeRate",
+    "Pledge",
+    "PledgeExport",
+    "PledgeImport",
+    "PledgeMonthTotal",
+    "PledgeTotal",
+    "PriorityPurchase",
+    "PriorityTotal",
+]

@@ -32,3 +32,11 @@ def interrupted_imports():
     from contributions.services.imports import pledge_imports_interrupted
 
     return pledge_imports_interrupted(older_than=settings.CELERY_TASK_TIME_LIMIT + 120)
+
+
+@shared_task(name="contributions.pledge_export", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def pledge_export_task(export_id):
+    """Write a pledge export too big for a request (a second delivery finds it taken)."""
+    from contributions.services.exports import pledge_export_run
+
+    pledge_export_run(export_id=export_id)

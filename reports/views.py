@@ -19,6 +19,7 @@ from contributions.models import Pledge, PriorityPurchase
 from contributions.selectors import recent_changes
 from meetings.selectors import held_meetings, last_and_next_meeting, open_action_items
 from reports import charts, selectors
+from reports import figures as figure_cache
 from reports.forms import DashboardFilterForm
 
 #: How many open action items the dashboard lists (the meeting pages have them all).
@@ -53,9 +54,24 @@ class Figures:
 
 
 def _figures(request, coalition, last_meeting):
-    """The filter form and the figures it selects (the previous meeting is ``last_meeting``)."""
+    """The filter form, the figures it selects (changes counted since ``last_meeting``) and their
+    charts, cached under the figures' fingerprint. The key also names the last held meeting and the
+    day: ages and "since the meeting" move with them, not with the coalition's change stamp."""
     form = DashboardFilterForm(request.GET if request.GET else None)
-    return form, figures_for(coalition, last_meeting, **form.summary_filters())
+    filters = form.summary_filters()
+
+    def compute():
+        result = figures_for(coalition, last_meeting, **filters)
+        return result, _charts(result)
+
+    context = {
+        **filters,
+        "meeting": f"{last_meeting.pk}:{last_meeting.updated_at.isoformat()}" if last_meeting else "none",
+        "today": timezone.localdate().isoformat(),
+    }
+    key = figure_cache.fingerprint("dashboard", coalition, request.user, context)
+    result, drawn = figure_cache.cached(key, compute)
+    return form, result, drawn
 
 
 def figures_for(coalition, last_meeting, **filters):
@@ -310,14 +326,20 @@ def _charts(figures):
     return result
 
 
+def _recent_changes(request, coalition):
+    """The latest public changes, cached like the figures: every write to a published pledge or its
+    disbursements moves the change stamp, whether or not it moves a total."""
+    key = figure_cache.fingerprint("recent", coalition, request.user, {})
+    return figure_cache.cached(key, lambda: recent_changes(coalition))
+
+
 @require_GET
 def dashboard(request, slug):
     """A coalition's dashboard: where the money stands, its priorities, meetings and recent changes."""
     user = request.user
     coalition = _coalition(user, slug)
     last_meeting, next_meeting = last_and_next_meeting(coalition)
-    form, figures = _figures(request, coalition, last_meeting)
-    chart_set = _charts(figures)
+    form, figures, chart_set = _figures(request, coalition, last_meeting)
     context = {
         "coalition": coalition,
         "coalitions": list(Coalition.objects.visible_to(user).only("pk", "slug", "name")),
@@ -336,7 +358,9 @@ def dashboard(request, slug):
         "last_decisions": list(last_meeting.decisions.all()) if last_meeting else [],
         "next_meeting": next_meeting,
         "action_items": list(open_action_items(coalition)[:ACTION_ITEMS_SHOWN]),
-        "recent_changes": recent_changes(coalition) if permissions.can_read_internal(user, coalition) else None,
+        "recent_changes": (
+            _recent_changes(request, coalition) if permissions.can_read_internal(user, coalition) else None
+        ),
         "can_manage": permissions.can_manage(user, coalition),
         "query": request.GET.urlencode(),
         "pledge_statuses": dict(Pledge.Status.choices),
@@ -350,7 +374,7 @@ def dashboard_export(request, slug, table):
     """One of the dashboard's tables as CSV, with the same filters as the page."""
     coalition = _coalition(request.user, slug)
     last_meeting, _next = last_and_next_meeting(coalition)
-    _form, figures = _figures(request, coalition, last_meeting)
+    _form, figures, _drawn = _figures(request, coalition, last_meeting)
     tables = _tables(figures)
     if table not in tables:
         raise Http404(_("No such table."))

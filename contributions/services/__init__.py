@@ -3,6 +3,7 @@ commands and tasks all call these, so each rule is written once)."""
 
 from contributions.services.allocations import allocation_delete, allocation_set
 from contributions.services.disbursements import disbursement_delete, disbursement_record, disbursement_update
+from contributions.services.exports import pledge_export_request, pledge_export_run
 from contributions.services.imports import (
     pledge_import_apply,
     pledge_import_confirm,
@@ -36,6 +37,8 @@ __all__ = [
     "disbursement_record",
     "disbursement_update",
     "exchange_rates_import",
+    "pledge_export_request",
+    "pledge_export_run",
     "pledge_announce",
     "pledge_confirm",
     "pledge_create",

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
+from contributions import aggregates
 from contributions.models import Allocation, Pledge, PriorityPurchase
 from contributions.services.pledges import _money, _total
 
@@ -53,13 +54,14 @@ def allocation_set(*, acting_user, pledge, priority, amount_eur, note="", versio
                 % {"value": pledge.amount_eur, "others": others, "free": pledge.amount_eur - others}
             }
         )
-    if existing is None:
-        allocation = Allocation(pledge=pledge, priority=priority, amount_eur=amount_eur, note=note)
-        save_tracked(allocation, acting_user=acting_user)
-        return allocation
-    allocation = lock_current(existing, version)
-    allocation.amount_eur, allocation.note = amount_eur, note
-    save_tracked(allocation, acting_user=acting_user, update_fields={"amount_eur", "note"})
+    with aggregates.pledges_changing(pledge.pk):
+        if existing is None:
+            allocation = Allocation(pledge=pledge, priority=priority, amount_eur=amount_eur, note=note)
+            save_tracked(allocation, acting_user=acting_user)
+            return allocation
+        allocation = lock_current(existing, version)
+        allocation.amount_eur, allocation.note = amount_eur, note
+        save_tracked(allocation, acting_user=acting_user, update_fields={"amount_eur", "note"})
     return allocation
 
 
@@ -68,4 +70,5 @@ def allocation_delete(*, acting_user, allocation, version=None):
     """Release an allocation."""
     permissions.ensure_can_manage(acting_user, allocation.pledge.coalition_id)
     allocation = lock_current(allocation, version)
-    delete_tracked(allocation, acting_user=acting_user)
+    with aggregates.pledges_changing(allocation.pledge_id):
+        delete_tracked(allocation, acting_user=acting_user)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
+from contributions import aggregates
 from contributions.models import Disbursement, Pledge
 from contributions.rates import part_in_eur
 from contributions.services.pledges import OWN_MEMBER_ONLY, _money, _total
@@ -53,7 +54,8 @@ def _refresh_pledge(pledge, acting_user):
         pledge.status_changed_at = timezone.now()
         pledge.status_changed_by = acting_user if acting_user and acting_user.is_authenticated else None
         fields |= {"status", "status_changed_at", "status_changed_by"}
-    save_tracked(pledge, acting_user=acting_user, update_fields=fields)
+    with aggregates.pledges_changing(pledge.pk):
+        save_tracked(pledge, acting_user=acting_user, update_fields=fields)
 
 
 def _validate_date(pledge, date):

@@ -21,6 +21,7 @@ from simple_history.utils import bulk_create_with_history
 from coalition import changes, outbox, permissions
 from coalition.errors import CONNECTION_ERRORS
 from coalition.models import Member, Membership
+from contributions import aggregates
 from contributions.models import Pledge, PledgeImport
 from contributions.rates import RateCache
 from contributions.services.pledges import (
@@ -295,6 +296,7 @@ def _execute(pledge_import, acting_user, *, dry_run, progress=None):
                 batch = creates[start : start + BATCH]
                 bulk_create_with_history(batch, Pledge, batch_size=BATCH, default_user=acting_user)
                 changes.record_created(batch)
+                aggregates.pledges_created(pledge.pk for pledge in batch)
                 done += len(batch)
                 if progress:
                     progress(done)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
 from coalition.models import Membership
-from contributions import rules
+from contributions import aggregates, rules
 from contributions.models import Pledge
 from contributions.rates import convert, part_in_eur
 from contributions.signals import pledge_confirmed
@@ -138,7 +138,9 @@ def pledge_create(
         exchange_rate=exchange_rate,
         exchange_rate_source=exchange_rate_source,
     )
-    save_tracked(pledge, acting_user=acting_user)
+    with aggregates.pledges_changing() as change:
+        save_tracked(pledge, acting_user=acting_user)
+        change.add(pledge.pk)
     if pledge.status == S.CONFIRMED:
         _on_confirmed(pledge, acting_user)
     return pledge
@@ -284,7 +286,8 @@ def pledge_update(*, acting_user, pledge, version=None, **changes):
         _stamp_status(pledge, acting_user)
         changed |= STATUS_FIELDS
     _check_meeting(pledge)
-    save_tracked(pledge, acting_user=acting_user, update_fields=changed)
+    with aggregates.pledges_changing(pledge.pk):
+        save_tracked(pledge, acting_user=acting_user, update_fields=changed)
     return pledge
 
 
@@ -311,12 +314,13 @@ def pledge_transition(*, acting_user, pledge, to_status, version=None, on_date=N
         if problem:
             raise ValidationError({"confirmed_on": problem})
         fields.add("confirmed_on")
-    if to_status == S.WITHDRAWN:
-        for allocation in pledge.allocations.all():
-            delete_tracked(allocation, acting_user=acting_user)
-    pledge.status = to_status
-    _stamp_status(pledge, acting_user)
-    save_tracked(pledge, acting_user=acting_user, update_fields=fields)
+    with aggregates.pledges_changing(pledge.pk):
+        if to_status == S.WITHDRAWN:
+            for allocation in pledge.allocations.all():
+                delete_tracked(allocation, acting_user=acting_user)
+        pledge.status = to_status
+        _stamp_status(pledge, acting_user)
+        save_tracked(pledge, acting_user=acting_user, update_fields=fields)
     if to_status == S.CONFIRMED:
         _on_confirmed(pledge, acting_user)
     return pledge
@@ -346,6 +350,7 @@ def pledge_delete(*, acting_user, pledge, version=None):
     pledge = lock_current(pledge, version)
     if pledge.disbursed_amount > 0 or pledge.disbursements.exists():
         raise ValidationError(_("Money has been disbursed against this pledge: withdraw it instead of deleting it."))
-    for allocation in pledge.allocations.all():
-        delete_tracked(allocation, acting_user=acting_user)
-    delete_tracked(pledge, acting_user=acting_user)
+    with aggregates.pledges_changing(pledge.pk):
+        for allocation in pledge.allocations.all():
+            delete_tracked(allocation, acting_user=acting_user)
+        delete_tracked(pledge, acting_user=acting_user)

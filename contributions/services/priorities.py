@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from coalition import permissions
 from coalition.concurrency import delete_tracked, lock_current, save_tracked
+from contributions import aggregates
 from contributions.models import PriorityPurchase
 from contributions.services.pledges import _money
 
@@ -67,6 +68,7 @@ def priority_create(
     )
     _check_meeting(priority)
     save_tracked(priority, acting_user=acting_user)
+    aggregates.touch(priority.coalition_id)
     return priority
 
 
@@ -87,6 +89,7 @@ def priority_update(*, acting_user, priority, version=None, **changes):
         setattr(priority, field, changes[field])
     _check_meeting(priority)
     save_tracked(priority, acting_user=acting_user, update_fields=changed)
+    aggregates.touch(priority.coalition_id)
     return priority
 
 
@@ -109,6 +112,7 @@ def priority_transition(*, acting_user, priority, to_status, version=None, meeti
         fields.add("approved_at_meeting")
     priority.status = to_status
     save_tracked(priority, acting_user=acting_user, update_fields=fields)
+    aggregates.touch(priority.coalition_id)
     if to_status in (P.DELIVERED, P.DROPPED):
         _renumber(priority.coalition_id, [p.pk for p in _active(priority.coalition_id).order_by("rank")], acting_user)
     return priority
@@ -124,6 +128,7 @@ def _renumber(coalition_id, ordered_ids, acting_user):
     for priority in moving:
         priority.rank = targets[priority.pk]
         save_tracked(priority, acting_user=acting_user, update_fields={"rank"})
+    aggregates.touch(coalition_id)
 
 
 @transaction.atomic
@@ -146,6 +151,7 @@ def priority_delete(*, acting_user, priority, version=None):
         raise ValidationError(_("Pledges are allocated to this priority: drop it instead of deleting it."))
     was_active = priority.status in PriorityPurchase.ACTIVE
     delete_tracked(priority, acting_user=acting_user)
+    aggregates.touch(priority.coalition_id)
     if was_active:
         # Close the gap, as dropping does, so active ranks stay 1..n.
         _renumber(priority.coalition_id, [p.pk for p in _active(priority.coalition_id).order_by("rank")], acting_user)

@@ -1,11 +1,13 @@
 """Pledges in the browser: the filtered list and its exports, a pledge's page with disbursements,
 allocations and history, and the forms that call the pledge services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.forms import CheckboxSelectMultiple, Select
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats
@@ -18,10 +20,13 @@ from coalition.errors import ConflictError
 from coalition.exports import csv_response, xlsx_response
 from coalition.history import history_entries
 from coalition.models import Coalition
+from coalition.selectors import euro_sum
 from coalition.webforms import add_service_error
 from contributions import selectors, services
+from contributions.exports import HEADER as EXPORT_HEADER
+from contributions.exports import pledge_rows
 from contributions.filtersets import PledgeFilterSet
-from contributions.models import Allocation, Disbursement, Pledge
+from contributions.models import Allocation, Disbursement, Pledge, PledgeExport
 from contributions.pledge_forms import (
     AllocationForm,
     DisbursementForm,
@@ -70,8 +75,12 @@ def pledge_list(request):
     """The pledges the user may see, filtered with the API's filters, sorted and paged."""
     permissions.ensure_can_use_portal(request.user)
     filterset = _filterset(request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = filterset.qs.order_by().aggregate(count=Count("pk"), amount_eur=euro_sum("amount_eur"))
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    paginator.count = totals["count"]  # the total row's count is the pager's: one query for both
+    page = paginator.get_page(request.GET.get("page"))
     context = {
+        "totals": totals,
         "filterset": filterset,
         "page_obj": page,
         "pledges": page.object_list,
@@ -82,68 +91,39 @@ def pledge_list(request):
     return render(request, "contributions/pledge_list.html", context)
 
 
-EXPORT_HEADER = [
-    "id",
-    "coalition",
-    "member",
-    "member_name",
-    "title",
-    "kind",
-    "channel",
-    "status",
-    "amount",
-    "currency",
-    "amount_eur",
-    "exchange_rate",
-    "exchange_rate_date",
-    "exchange_rate_source",
-    "announced_on",
-    "confirmed_on",
-    "confirmed_at_meeting",
-    "disbursed_amount",
-    "disbursed_eur",
-    "external_ref",
-    "source",
-]
-
-
-def _export_rows(queryset):
-    for p in queryset.iterator(chunk_size=2000):
-        yield [
-            p.pk,
-            p.coalition.slug,
-            p.member.code,
-            p.member.name,
-            p.title,
-            p.kind,
-            p.channel,
-            p.status,
-            p.amount,
-            p.currency,
-            p.amount_eur,
-            p.exchange_rate,
-            p.exchange_rate_date,
-            p.exchange_rate_source,
-            p.announced_on,
-            p.confirmed_on,
-            p.confirmed_at_meeting.title if p.confirmed_at_meeting else "",
-            p.disbursed_amount,
-            p.disbursed_eur,
-            p.external_ref,
-            p.source,
-        ]
+@require_GET
+def pledge_export(request, fmt):
+    """Every pledge the list's filters select (all pages), as CSV or XLSX, with a total row. More rows
+    than ``EXPORTS_MAX_SYNC_ROWS`` are written by a task and offered on the user's exports page."""
+    permissions.ensure_can_use_portal(request.user)
+    if fmt not in PledgeExport.Format.values:
+        raise Http404(_("Exports are CSV or XLSX."))
+    queryset = _filterset(request).qs
+    if queryset.count() > settings.EXPORTS_MAX_SYNC_ROWS:
+        services.pledge_export_request(acting_user=request.user, fmt=fmt, query=request.GET.urlencode())
+        messages.info(request, _("That export is large: it is being prepared and will be listed here when ready."))
+        return redirect("pledges:exports")
+    rows = pledge_rows(queryset)
+    if fmt == "csv":
+        return csv_response("pledges", EXPORT_HEADER, rows)
+    return xlsx_response("pledges", EXPORT_HEADER, rows, sheet_title="Pledges")
 
 
 @require_GET
-def pledge_export(request, fmt):
-    """Every pledge the list's filters select (all pages), as CSV or XLSX."""
+def export_list(request):
+    """The exports the user asked for (only theirs), newest first, with a link to each ready file."""
     permissions.ensure_can_use_portal(request.user)
-    queryset = _filterset(request).qs
-    if fmt == "csv":
-        return csv_response("pledges", EXPORT_HEADER, _export_rows(queryset))
-    if fmt == "xlsx":
-        return xlsx_response("pledges", EXPORT_HEADER, _export_rows(queryset), sheet_title="Pledges")
-    raise Http404(_("Exports are CSV or XLSX."))
+    exports = PledgeExport.objects.visible_to(request.user).order_by("-created_at", "-id")[:50]
+    return render(
+        request, "contributions/export_list.html", {"exports": exports, "max_rows": settings.EXPORTS_MAX_SYNC_ROWS}
+    )
+
+
+@require_GET
+def export_download(request, pk):
+    """A ready export's file, for its requester only (404 for anyone else)."""
+    export = permissions.get_visible(PledgeExport.objects.filter(status=PledgeExport.Status.DONE), request.user, pk=pk)
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=f"pledges-{export.pk}.{export.format}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coalition import confirm, permissions
 from coalition.errors import ConflictError
-from coalition.exports import csv_response, xlsx_response
+from coalition.exports import Column, csv_response, xlsx_response
 from coalition.history import history_entries
 from coalition.models import Coalition
 from coalition.webforms import add_service_error
@@ -90,17 +90,17 @@ def priority_list(request):
 
 
 EXPORT_HEADER = (
-    gettext_lazy("Coalition"),
-    gettext_lazy("Rank"),
-    gettext_lazy("Title"),
-    gettext_lazy("Category"),
-    gettext_lazy("Status"),
-    gettext_lazy("Estimated cost (EUR)"),
-    gettext_lazy("Allocated (EUR)"),
-    gettext_lazy("Coverage (%)"),
-    gettext_lazy("Unfunded gap (EUR)"),
-    gettext_lazy("Target date"),
-    gettext_lazy("Approved at meeting"),
+    Column(gettext_lazy("Coalition"), "text", 20),
+    Column(gettext_lazy("Rank"), "number", 7),
+    Column(gettext_lazy("Title"), "text", 40),
+    Column(gettext_lazy("Category"), "text", 18),
+    Column(gettext_lazy("Status"), "text", 14),
+    Column(gettext_lazy("Estimated cost (EUR)"), "money", 18),
+    Column(gettext_lazy("Allocated (EUR)"), "money", 18),
+    Column(gettext_lazy("Coverage (%)"), "money", 12),
+    Column(gettext_lazy("Unfunded gap (EUR)"), "money", 18),
+    Column(gettext_lazy("Target date"), "date", 12),
+    Column(gettext_lazy("Approved at meeting"), "text", 28),
 )
 
 

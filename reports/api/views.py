@@ -16,7 +16,7 @@ from coalition.api.permissions import CoalitionAPIPermission
 from coalition.api.renderers import BrowsableAPIRenderer
 from coalition.api.viewsets import refuse_nul_characters
 from coalition.models import Coalition
-from reports import iati
+from reports import figures, iati
 from reports.api.serializers import SummarySerializer, jsonable
 from reports.forms import STATUS_CHOICES, DashboardFilterForm
 from reports.selectors import coalition_summary
@@ -72,7 +72,9 @@ class SummaryView(ConditionalGetMixin, APIView):
             raise ValidationError(
                 {field: [str(message) for message in messages] for field, messages in form.errors.items()}
             )
-        return Response(jsonable(coalition_summary(coalition, **form.summary_filters()).as_dict()))
+        filters = form.summary_filters()
+        key = figures.fingerprint("summary", coalition, request.user, filters)
+        return Response(figures.cached(key, lambda: jsonable(coalition_summary(coalition, **filters).as_dict())))
 
 
 class XMLRenderer(BaseRenderer):

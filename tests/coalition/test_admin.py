@@ -64,6 +64,7 @@ def demo_loaded(django_db_setup, django_db_blocker):
         pledge_import_parse(upload, coalition, None)
         owner = factories.persona("api_partner", "partner", coalitions=[coalition])
         coalition_services.api_key_create(owner=owner, name="demo key")
+        services.pledge_export_request(acting_user=owner, fmt="csv", query="status=confirmed")
         yield
         transaction.set_rollback(True)
 

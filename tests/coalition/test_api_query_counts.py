@@ -146,10 +146,15 @@ class TestQueryCounts(APITestBase):
         client = api("partner")
         url = reverse("api:summary")
         client.get(url, {"coalition": coalition.slug})
+        with CaptureQueriesContext(connection) as cached:
+            client.get(url, {"coalition": coalition.slug})
+        factories.make_pledge(coalition=coalition, member=member_a, title="P21")  # a write: the next read misses
         with CaptureQueriesContext(connection) as few:
             client.get(url, {"coalition": coalition.slug})
         for i in range(20):
             factories.make_pledge(coalition=coalition, member=member_a, title=f"Q{i}", announced_on=date(2024, 5, 31))
         with CaptureQueriesContext(connection) as many:
             client.get(url, {"coalition": coalition.slug})
-        assert len(few) == len(many)
+        # key, seats, coalition, change stamp, then the totals: statuses, members, months, priorities.
+        assert len(few) == len(many) == 8
+        assert len(cached) == 4  # the figures come from the cache under an unchanged stamp

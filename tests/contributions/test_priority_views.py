@@ -253,7 +253,7 @@ def test_csv_export_has_what_the_list_shows(client, steering, allocated_priority
 
 def test_xlsx_export_keeps_numbers_as_numbers(client, steering, allocated_priority):
     response = login(client, steering).get(reverse("priorities:export", args=["xlsx"]))
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][2] == "Secure servers"
     assert float(rows[1][5]) == 2000000.0

@@ -188,10 +188,12 @@ def test_csv_export_holds_every_filtered_pledge_across_pages(client, steering, c
     _bulk_pledges(coalition, member_a, 40)
     response = login(client, steering).get(reverse("pledges:export", args=["csv"]), {"member": "EE"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    *rows, total = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
     assert len(rows) == 40
     assert {row["member"] for row in rows} == {"EE"}
     assert {Decimal(row["amount_eur"]) for row in rows} == {Decimal(1000 + i) for i in range(40)}
+    assert total["title"] == "Total of 40 pledges" and total["id"] == "" and total["amount"] == ""
+    assert Decimal(total["amount_eur"]) == sum(Decimal(1000 + i) for i in range(40))
 
 
 def test_xlsx_export_matches_the_filter(client, steering, pledge_a, pledge_b):
@@ -199,10 +201,11 @@ def test_xlsx_export_matches_the_filter(client, steering, pledge_a, pledge_b):
 
     response = login(client, steering).get(reverse("pledges:export", args=["xlsx"]), {"status": ["confirmed"]})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("id", "coalition", "member")
-    assert [row[0] for row in rows[1:]] == [pledge_b.pk]
+    assert [row[0] for row in rows[1:-1]] == [pledge_b.pk]
+    assert rows[-1][4] == "Total of 1 pledge" and rows[-1][10] == pledge_b.amount_eur
 
 
 def test_export_hides_what_the_list_hides(client, steering, draft_a, other_pledge, pledge_a):

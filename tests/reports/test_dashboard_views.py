@@ -211,6 +211,7 @@ def _bulk(coalition, members, count):
 
     from django.utils import timezone
 
+    from contributions import aggregates
     from contributions.models import Pledge
 
     statuses = ("announced", "confirmed", "disbursing", "fulfilled", "withdrawn")
@@ -238,16 +239,25 @@ def _bulk(coalition, members, count):
         ),
         batch_size=2000,
     )
+    # A bulk load bypasses the services, as the benchmarks' COPY does: the totals are rebuilt after it.
+    aggregates.rebuild([coalition.pk])
 
 
 def _dashboard_queries(client, coalition):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(dashboard_url(coalition))
-    assert response.status_code == 200
-    return len(queries)
+    from coalition import stamps
+
+    client.get(dashboard_url(coalition))  # the first request after sign-in also saves the session
+    stamps.bump([coalition.pk])  # as a write would: the figures' cache entry is no longer read
+    counts = []
+    for _miss_then_hit in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(dashboard_url(coalition))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    return tuple(counts)
 
 
 @pytest.mark.slow
@@ -263,9 +273,12 @@ def test_dashboard_runs_the_same_queries_for_10_and_10000_pledges(
     ten = _dashboard_queries(client, coalition)
     _bulk(coalition, [member_a, member_b], 9990)
     ten_thousand = _dashboard_queries(client, coalition)
-    # 15 before issue 10; six more since: held meetings, the member table's pledges and seats (no
-    # meeting held here, so no disbursements-since query), kind and channel, coverage split, data as of.
-    assert ten == ten_thousand == 21
+    # A miss: 21, the 15 from before issue 10 and its six (held meetings, the member table's pledges and
+    # seats, kind and channel, coverage split, data as of); the totals tables give the months announced
+    # and confirmed in one query instead of two and the change stamp is one more. A hit: 9, neither the figures nor the
+    # recent changes read (the stamp moves with every public change). (The first request after
+    # signing in also saves the session, 3 queries: it is made before counting.)
+    assert ten == ten_thousand == (21, 9)
     counted = sum(1 for i in range(8) if i % 5 != 4) + sum(1 for i in range(9990) if i % 5 != 4)
     assert client.get(dashboard_url(coalition)).context["summary"].pledge_count == 2 + counted
 
