@@ -163,6 +163,10 @@ class Pagination(BasePagination):
 
     # --- the request ------------------------------------------------------------------------------
 
+    def check_query(self, request):
+        """Refuse a malformed page, page_size, count or cursor parameter (a 400 naming it)."""
+        self._checked(request)
+
     def _checked(self, request):
         params = request.query_params
         for name, maximum in ((self.page_query_param, None), (self.page_size_query_param, self.max_page_size)):

@@ -77,6 +77,19 @@ def agree_with_server(result, generator, request, public):
                 walk(value)
 
     walk(result)
+    # DRF's CharField strips whitespace before it checks for blank (str.strip: "\x1c" and "\xa0" too) and
+    # refuses NUL, so a request's text says so as a pattern.
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            if prop.get("type") != "string" or {"pattern", "enum"} & prop.keys():
+                continue
+            if "format" not in prop:
+                # No NUL (DRF's CharField refuses it), and if required, something besides whitespace.
+                prop["pattern"] = (
+                    r"^[^\u0000]*[^\u0000\s][^\u0000]*$" if prop.get("minLength", 0) >= 1 else r"^[^\u0000]*$"
+                )
     # A PATCH must carry the version read (UpdateMixin refuses it without one): drf-spectacular makes
     # every field of a partial update optional, so the version is made required again here.
     for name, component in result.get("components", {}).get("schemas", {}).items():

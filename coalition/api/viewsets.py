@@ -131,6 +131,9 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         # so a match needs no filter set built; "*" matches anything, so its filters are checked first.
         if request.headers.get("If-None-Match", "").strip() == "*":
             self.filter_queryset(self.get_queryset())
+            check_query = getattr(self.paginator, "check_query", None)
+            if check_query is not None:
+                check_query(request)
         not_modified = self.fingerprint_not_modified(request)
         if not_modified is not None:
             return not_modified

@@ -1,6 +1,7 @@
 """``/api/v1/webhooks/``: register, list, remove and rotate webhook endpoints; their delivery ledger."""
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,9 +31,29 @@ class WebhookPermission(BasePermission):
         return bool(user and user.is_authenticated and permissions.can_register_webhooks(user))
 
 
+#: What an endpoint's URL may be, said the same in the schema (drf-spectacular shows the validator's
+#: pattern) and by the server: http or https, a host name of labels (at most 224 characters, within
+#: Django's URLValidator's 253) with a letter TLD, an IPv4 address or localhost, an optional port and
+#: path. IPv6 literals are not taken (an endpoint is reached by name).
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+ENDPOINT_URL = (
+    r"^https?://(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,48}[A-Za-z0-9])?\.){1,4}[A-Za-z]{2,20}"
+    rf"|(?:{_OCTET}\.){{3}}{_OCTET}|localhost)"
+    r"(?::[0-9]{1,5})?(?:[/?#][^\s\u0000]*)?$"
+)
+
+
 class WebhookEndpointSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    url = serializers.URLField(max_length=500, help_text="Where the events are POSTed (http or https, public).")
+    url = serializers.URLField(
+        max_length=500,
+        validators=[
+            RegexValidator(
+                ENDPOINT_URL, message=gettext_lazy("Enter an http or https URL with a host name or an IPv4 address.")
+            )
+        ],
+        help_text="Where the events are POSTed (http or https, public, by host name or IPv4 address).",
+    )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=changes.event_types()),
         required=False,

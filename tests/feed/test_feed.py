@@ -18,7 +18,9 @@ from tests import factories
 from tests.api_mixins import APITestBase
 from tests.feed.mirror import Mirror, full_listing
 
-pytestmark = pytest.mark.django_db
+# The feed hands out only changes of transactions that have ended (coalition.changes): on PostgreSQL a
+# test inside one open transaction would see none, so each write here commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROLES = ("secretariat", "editor_a", "editor_b", "steering", "partner")
 
