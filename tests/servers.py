@@ -244,6 +244,8 @@ class HAProxy(Server):
 
     def states(self):
         """{server: status} from HAProxy's stats socket ("UP", "DOWN", ...)."""
+        if not self.socket_path.exists():
+            return {}  # HAProxy has not opened its stats socket yet
         with socket.socket(socket.AF_UNIX) as sock:
             sock.connect(str(self.socket_path))
             sock.sendall(b"show stat\n")

@@ -54,11 +54,24 @@ def test_a_secretariat_of_one_coalition_on_anothers_steering_group_cannot_change
     )
     client = api_as("sec-mix")
 
-    response = client.patch(reverse("api:coalition-detail", args=["demining"]), {"name": "Taken"}, format="json")
+    # A coalition carries a version (the public switch's check): sent as any client would, read first.
+    def version(slug):
+        return client.get(reverse("api:coalition-detail", args=[slug])).json()["version"]
+
+    response = client.patch(
+        reverse("api:coalition-detail", args=["demining"]),
+        {"name": "Taken", "version": version("demining")},
+        format="json",
+    )
 
     assert response.status_code == 403
     assert Coalition.objects.get(slug="demining").name == "Demining Coalition"
-    assert client.patch(reverse("api:coalition-detail", args=["it-coalition"]), {"name": "IT"}).status_code == 200
+    renamed = client.patch(
+        reverse("api:coalition-detail", args=["it-coalition"]),
+        {"name": "IT", "version": version("it-coalition")},
+        format="json",
+    )
+    assert renamed.status_code == 200
     assert client.get(reverse("api:pledge-detail", args=[draft.pk])).status_code == 404
     listed = client.get(reverse("api:pledge-list"), {"coalition": "demining"}).json()["results"]
     assert draft.pk not in {row["id"] for row in listed}

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 
 from coalition import outbox
@@ -58,7 +58,8 @@ class Writer:
                             continue
                         if self.rng.random() < 0.2:
                             time.sleep(self.rng.uniform(0, 0.02))
-                except (ValidationError, PermissionDenied, DatabaseError, Pledge.DoesNotExist):
+                # A record another writer deleted meanwhile (any model's DoesNotExist) is a refusal too.
+                except (ValidationError, PermissionDenied, DatabaseError, ObjectDoesNotExist):
                     self.counts["refused"] += 1
                     continue
                 self.counts[name.__name__] = self.counts.get(name.__name__, 0) + 1

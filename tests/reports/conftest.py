@@ -181,6 +181,9 @@ class WorkerProcess:
             "REPORTS_RETRY_BACKOFF": "1",
             "REPORTS_RETRY_BACKOFF_MAX": "2",
             "REPORTS_MAX_RETRIES": "2",
+            # The visibility timeout must outlast the longest retry wait of every task (settings check).
+            "WEBHOOKS_RETRY_BACKOFF": "1",
+            "WEBHOOKS_RETRY_BACKOFF_MAX": "2",
             "CELERY_VISIBILITY_TIMEOUT": "4",
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",

@@ -16,6 +16,7 @@ from lxml import etree
 
 from coalition import services as coalition_services
 from coalition.models import Coalition
+from contributions import aggregates
 from contributions import services as pledge_services
 from contributions.models import Allocation, Disbursement, Pledge, PriorityPurchase
 from reports import iati
@@ -252,6 +253,9 @@ def test_a_coalition_of_10000_pledges_exports_whole(db):
             p.disbursed_amount = (p.amount / 2).quantize(Decimal("0.01"))
             p.disbursed_eur = (p.amount_eur / 2).quantize(Decimal("0.01"))
         Pledge.objects.bulk_update(paid, ["disbursed_amount", "disbursed_eur"])
+    # Bulk inserts bypass the services, as the benchmarks' COPY does: the totals the summary reads
+    # are rebuilt after them.
+    aggregates.rebuild([coalition.pk])
     assert len(paid) == 2000
     tree = parse_valid(iati.to_bytes(coalition))
     assert len(tree.findall("iati-activity")) == 21

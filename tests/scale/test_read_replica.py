@@ -92,7 +92,7 @@ def api(replicated, who):
     return Browser(replicated["port"], headers={"Authorization": f"Token {replicated['keys'][who]}"})
 
 
-def count(client, path="/api/v1/pledges/?coalition=replicated"):
+def count(client, path="/api/v1/pledges/?coalition=replicated&count=true"):
     response = client.get(path)
     assert response.status == 200, response
     return response.json()["count"]
