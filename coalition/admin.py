@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coalition import outbox, services
 from coalition.admin_services import (
+    AdministratorsReadOnlyAdminMixin,
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
@@ -276,7 +277,7 @@ class APIKeyAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
     """The security log, read-only: events leave it only by the retention sweep."""
 
     list_display = ("created_at", "kind", "username", "actor", "ip_address", "detail")
@@ -286,21 +287,9 @@ class SecurityEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "kind", "user", "username", "actor", "ip_address", "user_agent", "detail")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
     """The side effects writes asked for (report emails, imports to run) and whether they ran: a row
     that stays undone says the broker or a worker is missing. Written by the services, never here."""
 
@@ -309,18 +298,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ("task",)
     actions = ("hand_over_again",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
     @admin.action(description=_("Hand the selected tasks to the broker again"))
     def hand_over_again(self, request, queryset):
         sent = outbox.dispatch(list(queryset.filter(done_at__isnull=True).values_list("pk", flat=True)))
@@ -328,24 +305,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
+class ChangeAdmin(AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
     """The change feed's rows, read-only: written by the writes themselves (coalition.changes)."""
 
     list_display = ("id", "txid", "resource", "key", "kind", "action", "coalition_id", "audience", "occurred_at")
     list_filter = ("resource", "kind")
     search_fields = ("key",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(CoalitionStamp)

@@ -278,3 +278,10 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AdministratorsReadOnlyAdminMixin(ReadOnlyAdminMixin):
+    """Read-only, and shown to administrators (superusers) only: logs and queues kept by the code."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
