@@ -22,6 +22,7 @@ from coalition.models import (
     Change,
     Coalition,
     CoalitionStamp,
+    FormerSeat,
     Member,
     Membership,
     OutboxMessage,
@@ -311,6 +312,15 @@ class ChangeAdmin(AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "txid", "resource", "key", "kind", "action", "coalition_id", "audience", "occurred_at")
     list_filter = ("resource", "kind")
     search_fields = ("key",)
+
+
+@admin.register(FormerSeat)
+class FormerSeatAdmin(AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
+    """Seats as they were before a change, read-only: the change feed judges older rows by them."""
+
+    list_display = ("id", "user_id", "coalition_id", "role", "member_id", "ended_txid", "ended_row", "ended_at")
+    list_filter = ("role",)
+    search_fields = ("user_id",)
 
 
 @admin.register(CoalitionStamp)

@@ -24,6 +24,13 @@ or can see after, and the feed tells them its state now (the record, or "hidden"
 not miss a record a concurrent transaction writes, so a seat change holds the coalition's advisory
 lock exclusively while every transaction writing change rows of that coalition holds it shared:
 writers never wait for each other, only a seat change and the writers of its coalition take turns.
+A row is judged by its reader's seats at the time they read it, so a seat change also keeps the seat
+it ends (``FormerSeat``, with the feed position of the change): rows from before that position are
+judged by the former seat too (``permissions.visible_changes``). Without it, a draft deleted just
+before its editor became a partner would stay in the partner's mirror: the deletion row is a draft's,
+which a partner may not read, and the seat change's own rows name only records that still exist.
+Because a writer holds the coalition's lock from its first change row to its commit, every row decided
+before a seat change belongs to a transaction older than the seat change's, so its position bounds them.
 """
 
 import dataclasses
@@ -31,11 +38,12 @@ import dataclasses
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 
 from coalition import permissions
-from coalition.models import Change
+from coalition.models import Change, FormerSeat
 
 #: Sent inside the writer's transaction after change rows were written (``rows``: how many).
 changes_recorded = Signal()
@@ -286,14 +294,38 @@ def _visible_keys(user_id, coalition_id):
     return keys
 
 
+def _position_now():
+    """Where the feed stands inside the current transaction: ``(transaction id, 0)`` on PostgreSQL
+    (every row decided before now belongs to an older transaction, see the module's docstring),
+    ``(0, newest row id)`` on SQLite."""
+    txid = _transaction_id()
+    if txid:
+        return txid, 0
+    return 0, Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def former_seats(user_id, after):
+    """The seats ``user_id`` left after feed position ``after``, as ``permissions.FormerSeatView``."""
+    txid, row = after
+    rows = FormerSeat.objects.filter(user_id=user_id).filter(
+        Q(ended_txid__gt=txid) | Q(ended_txid=txid, ended_row__gt=row)
+    )
+    return [
+        permissions.FormerSeatView(seat.coalition_id, seat.role, seat.member_id, (seat.ended_txid, seat.ended_row))
+        for seat in rows
+    ]
+
+
 def _seat_changing(sender, instance, raw=False, **kwargs):
     if raw:
         return
-    old = sender._base_manager.filter(pk=instance.pk).values("user_id", "coalition_id").first() if instance.pk else None
+    fields = ("user_id", "coalition_id", "role", "member_id")
+    old = sender._base_manager.filter(pk=instance.pk).values(*fields).first() if instance.pk else None
     _lock_coalitions({instance.coalition_id} | ({old["coalition_id"]} if old else set()), exclusive=True)
     if old is not None:
         user_id, coalition_id = old["user_id"], old["coalition_id"]
         instance._feed_before = (user_id, coalition_id, _visible_keys(user_id, coalition_id))
+        instance._feed_former = old
 
 
 def _seat_changed(sender, instance, raw=False, **kwargs):
@@ -309,6 +341,12 @@ def _seat_changed(sender, instance, raw=False, **kwargs):
         after = targets.setdefault((instance.user_id, instance.coalition_id), set())
         after |= _visible_keys(instance.user_id, instance.coalition_id)
     instance._feed_before = None
+    former = getattr(instance, "_feed_former", None)
+    instance._feed_former = None
+    now = (instance.user_id, instance.coalition_id, instance.role, instance.member_id)
+    if former is not None and (deleted or tuple(former.values()) != now):
+        txid, row = _position_now()
+        FormerSeat.objects.create(**former, ended_txid=txid, ended_row=row)
     rows = [
         Change(resource=resource, key=key, kind=Change.Kind.UPDATED, coalition_id=coalition_id, audience=user_id)
         for (user_id, coalition_id), keys in targets.items()

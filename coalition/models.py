@@ -406,6 +406,34 @@ class Change(models.Model):
         return f"#{self.pk} {self.resource} {self.key} {self.kind}"
 
 
+class FormerSeat(models.Model):
+    """A seat as it was until a change took it away or replaced it, and where in the change feed that
+    happened (``ended_txid``, ``ended_row``: the feed's position of the change, ``coalition.changes``).
+
+    The feed judges a change row by what its reader may see now, and also by every seat they held
+    when the row was written: a pledge deleted just before a member editor became a partner is still
+    told to them as deleted, though as a partner they could never have seen the draft, because their
+    mirror held it. Kept as plain ids, like the change rows, so it outlives what it names.
+    """
+
+    user_id = models.BigIntegerField(_("user"))
+    coalition_id = models.BigIntegerField(_("coalition"))
+    role = models.CharField(_("role"), max_length=16)
+    member_id = models.BigIntegerField(_("member"), null=True, blank=True)
+    ended_txid = models.BigIntegerField(_("ended at transaction"), default=0)
+    ended_row = models.BigIntegerField(_("ended after change row"), default=0)
+    ended_at = models.DateTimeField(_("ended at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["ended_txid", "ended_row", "id"]
+        indexes = [models.Index(fields=["user_id", "ended_txid", "ended_row"], name="former_seat_by_user")]
+        verbose_name = _("former seat")
+        verbose_name_plural = _("former seats")
+
+    def __str__(self):
+        return f"user {self.user_id} was {self.role} in coalition {self.coalition_id}"
+
+
 class CoalitionStamp(models.Model):
     """A counter moved (coalition.stamps.bump) by every write that changes what a coalition's figures
     show: its pledges' totals, priorities, members and their names, the coalition itself. The cache

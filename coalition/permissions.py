@@ -121,6 +121,14 @@ def visibility_version(user):
     return hashlib.sha256(repr(seats).encode()).hexdigest()[:16]
 
 
+def seated_as(user, seats):
+    """An Actor for ``user`` holding only ``seats`` (``{coalition_id: SeatView}``), whatever they hold
+    now: how the change feed judges a row by a seat its reader has since left."""
+    a = Actor(user)
+    a.__dict__["seats"] = dict(seats)
+    return a
+
+
 def actor(user):
     """The Actor for ``user``, cached on the user object for the rest of the request."""
     if user is None:
@@ -224,7 +232,10 @@ def _editors(access, pairs):
 
 def visible_condition(access, user):
     """``None`` (every row), ``False`` (no row) or the Q of the rows ``user`` may read."""
-    a = actor(user)
+    return _visible_condition(access, actor(user))
+
+
+def _visible_condition(access, a):
     if a.is_superuser:
         return None
     if access.personal is not None:
@@ -602,14 +613,19 @@ def visibility_key(obj):
     return at(access.coalition), at(access.member), at(access.published)
 
 
-def visible_changes(queryset, user, models_by_resource):
-    """The change rows ``user`` may learn of: those addressed to them (what their seat change showed or
-    hid), and of every other row those its resource's model lets them read, judged on the row's own
-    copy of the record's coalition, member and publication (``visibility_key``)."""
-    a = actor(user)
-    own = Q(audience=a.user.pk) if a.user is not None and a.is_authenticated else Q(pk__in=[])
-    if a.is_superuser:
-        return queryset.filter(Q(audience__isnull=True) | own)
+@dataclasses.dataclass(frozen=True)
+class FormerSeatView:
+    """A seat its holder has left: held in ``coalition_id`` as ``role`` (for ``member_id``) until the
+    change feed's position ``ended`` (a ``(transaction id, row id)`` pair)."""
+
+    coalition_id: int
+    role: str
+    member_id: int | None
+    ended: tuple
+
+
+def _feed_condition(models_by_resource, a):
+    """The Q of the change rows (not addressed to anyone) that Actor ``a`` (not a superuser) may learn of."""
     condition = Q(pk__in=[])
     for resource, model in models_by_resource.items():
         access = access_of(model)
@@ -619,11 +635,43 @@ def visible_changes(queryset, user, models_by_resource):
             published="published_at" if access.published else None,
             readers=access.readers,
         )
-        rows = visible_condition(declared, user)
+        rows = _visible_condition(declared, a)
         if rows is None:
             condition |= Q(resource=resource)
         elif rows is not False:
             condition |= Q(resource=resource) & rows
+    return condition
+
+
+def _before(position):
+    txid, row = position
+    return Q(txid__lt=txid) | Q(txid=txid, pk__lte=row)
+
+
+def visible_changes(queryset, user, models_by_resource, former_seats=()):
+    """The change rows ``user`` may learn of: those addressed to them (what their seat change showed or
+    hid), and of every other row those its resource's model lets them read, judged on the row's own
+    copy of the record's coalition, member and publication (``visibility_key``).
+
+    A row is judged by the user's seats now and, if it was written before they left a seat
+    (``former_seats``, ``FormerSeatView``), by that seat too: what they could see when it happened
+    is told to them, so a mirror that held a record learns that it is gone even if the person may no
+    longer see that record's coalition or member (a pledge deleted just before its member's editor
+    became a partner). The rows a seat change itself writes cover what the change shows or hides."""
+    a = actor(user)
+    own = Q(audience=a.user.pk) if a.user is not None and a.is_authenticated else Q(pk__in=[])
+    if a.is_superuser:
+        return queryset.filter(Q(audience__isnull=True) | own)
+    condition = _feed_condition(models_by_resource, a)
+    # One term per distinct former seat, up to the last time it ended (a seat held, left and held again
+    # reads the same rows up to its latest end).
+    ends = {}
+    for seat in former_seats:
+        key = (seat.coalition_id, seat.role, seat.member_id)
+        ends[key] = max(ends.get(key, seat.ended), seat.ended)
+    for (coalition_id, role, member_id), ended in sorted(ends.items(), key=lambda item: repr(item[0])):
+        then = seated_as(a.user, {coalition_id: SeatView(role, member_id)})
+        condition |= Q(coalition_id=coalition_id) & _before(ended) & _feed_condition(models_by_resource, then)
     return queryset.filter((Q(audience__isnull=True) & condition) | own)
 
 

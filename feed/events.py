@@ -129,13 +129,22 @@ def _between(after, until):
     return Change.objects.filter(later, txid__lt=until_tx)
 
 
+def _former_seats(user, after):
+    user_id = getattr(user, "pk", None)
+    if user_id is None or not user.is_authenticated or user.is_superuser:
+        return []
+    return changes.former_seats(user_id, after)
+
+
 def page(user, after=START, limit=DEFAULT_LIMIT, request=None):
     """``(events, next_position, has_more)``: up to ``limit`` events after ``after`` (a position)."""
     request = request or _request_for(user)
     until = horizon()
     queryset = _between(after, until)
     rows = list(
-        permissions.visible_changes(queryset, user, changes.models_by_resource()).order_by("txid", "pk")[: limit + 1]
+        permissions.visible_changes(queryset, user, changes.models_by_resource(), _former_seats(user, after)).order_by(
+            "txid", "pk"
+        )[: limit + 1]
     )
     has_more = len(rows) > limit
     rows = rows[:limit]

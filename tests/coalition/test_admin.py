@@ -44,7 +44,8 @@ def _models():
 
 @pytest.fixture(scope="module")
 def demo_loaded(django_db_setup, django_db_blocker):
-    """The demo coalition, plus the records it does not have (an API key, a payment, an allocation)."""
+    """The demo coalition, plus the records it does not have (an API key, a payment, an allocation, a
+    former seat)."""
     with django_db_blocker.unblock(), FAST_HASHER, transaction.atomic():
         call_command("load_demo", allow_production=True, stdout=io.StringIO())
         coalition = Coalition.objects.get(slug="it-coalition")
@@ -64,6 +65,9 @@ def demo_loaded(django_db_setup, django_db_blocker):
         pledge_import_parse(upload, coalition, None)
         owner = factories.persona("api_partner", "partner", coalitions=[coalition])
         coalition_services.api_key_create(owner=owner, name="demo key")
+        # A seat changed once (the change feed keeps the seat it ended).
+        coalition_services.seat_set(acting_user=None, user=owner, coalition=coalition, role="steering")
+        coalition_services.seat_set(acting_user=None, user=owner, coalition=coalition, role="partner")
         services.pledge_export_request(acting_user=owner, fmt="csv", query="status=confirmed")
         yield
         transaction.set_rollback(True)

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coalition import changes
 from coalition import services as coalition_services
 from coalition.models import Change
 from contributions import services as contribution_services
@@ -91,6 +92,66 @@ def test_a_removed_seat_hides_what_its_holder_saw_and_a_new_one_shows_it(persona
     mirror.sync()
     assert mirror.records == full_listing(partner)
     assert str(pledge.pk) in mirror.records["pledge"]
+
+
+def test_a_draft_deleted_before_its_editor_became_a_partner_is_still_told_to_them_as_deleted(
+    personas, coalition, member_a, rates
+):
+    # The editor's mirror holds the draft; it is deleted, then the editor becomes a partner before the
+    # mirror syncs. As a partner they could never read the draft's rows, but they were written while
+    # the editor's seat could: the feed judges them by that seat too.
+    editor = personas["editor_a"]
+    draft = factories.make_pledge(coalition=coalition, member=member_a, status="draft")
+    mirror = Mirror(editor)
+    mirror.sync()
+    assert str(draft.pk) in mirror.records["pledge"]
+    contribution_services.pledge_delete(acting_user=None, pledge=draft)
+    coalition_services.seat_set(acting_user=None, user=editor, coalition=coalition, role="partner")
+    page, _next, _more = events.page(editor, mirror.after)
+    assert ("pledge.deleted", str(draft.pk)) in {(e["type"], e["key"]) for e in page}
+    mirror.sync()
+    assert mirror.records == full_listing(editor)
+    assert str(draft.pk) not in mirror.records["pledge"]
+
+
+def test_a_pledge_deleted_before_a_seat_was_removed_and_given_again_leaves_no_ghost(
+    personas, coalition, member_a, rates
+):
+    partner = personas["partner"]
+    pledge = factories.make_pledge(coalition=coalition, member=member_a)
+    kept = factories.make_pledge(coalition=coalition, member=member_a, title="Kept")
+    mirror = Mirror(partner)
+    mirror.sync()
+    contribution_services.pledge_delete(acting_user=None, pledge=pledge)
+    coalition_services.seat_remove(acting_user=None, user=partner, coalition=coalition)
+    mirror.sync()  # with no seat: everything is hidden, the deletion told by the seat it was written under
+    assert mirror.records == {name: {} for name in mirror.records}
+    factories.seat(partner, coalition, "steering")
+    mirror.sync()
+    assert mirror.records == full_listing(partner)
+    assert set(mirror.records["pledge"]) == {str(kept.pk)}
+
+
+def test_a_former_seat_is_read_only_while_the_cursor_is_behind_its_end(personas, coalition, member_a, rates):
+    editor = personas["editor_a"]
+    coalition_services.seat_set(acting_user=None, user=editor, coalition=coalition, role="partner")
+    [former] = changes.former_seats(editor.pk, events.START)
+    assert (former.coalition_id, former.role, former.member_id) == (coalition.pk, "member-editor", member_a.pk)
+    _page, after, _more = events.page(editor)
+    assert changes.former_seats(editor.pk, after) == []
+    # A change that leaves the seat as it was records nothing.
+    coalition_services.seat_set(acting_user=None, user=editor, coalition=coalition, role="partner")
+    assert len(changes.former_seats(editor.pk, events.START)) == 1
+
+
+def test_a_partner_does_not_learn_of_drafts_written_after_they_left_an_editors_seat(
+    personas, coalition, member_a, rates
+):
+    editor = personas["editor_a"]
+    coalition_services.seat_set(acting_user=None, user=editor, coalition=coalition, role="partner")
+    draft = factories.make_pledge(coalition=coalition, member=member_a, status="draft")
+    page, _next, _more = events.page(editor)
+    assert str(draft.pk) not in keys_of(page, "pledge")
 
 
 def test_mirrors_of_every_role_equal_a_fresh_listing_after_a_mixed_history(
@@ -189,6 +250,7 @@ class TestChangesEndpoint(APITestBase):
         client = api("partner")
         with CaptureQueriesContext(connection) as queries:
             assert client.get(self.url, {"limit": 1000}).status_code == 200
-        # the key and its last use (2), seats (1), the horizon (1), the rows (1), then per
-        # resource present: coalition 1, member 2 (+ visible memberships), pledge 1, priority 1.
-        assert len(queries) == 10, "\n".join(q["sql"][:150] for q in queries)
+        # the key and its last use (2), seats (1), the horizon (1), the seats left since the cursor (1),
+        # the rows (1), then per resource present: coalition 1, member 2 (+ visible memberships),
+        # pledge 1, priority 1.
+        assert len(queries) == 11, "\n".join(q["sql"][:150] for q in queries)
