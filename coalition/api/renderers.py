@@ -7,8 +7,10 @@ import hashlib
 import io
 import json
 
+import orjson
 from rest_framework import renderers
 from rest_framework.renderers import BaseRenderer
+from rest_framework.utils.encoders import JSONEncoder
 
 from coalition.exports import _safe_text
 
@@ -52,6 +54,31 @@ def _cell(value):
 _DRF_BUTTON_STYLE = "float: right; margin-right: 10px"
 _DRF_BUTTON_STYLE_DIGEST = base64.b64encode(hashlib.sha256(_DRF_BUTTON_STYLE.encode()).digest()).decode()
 _DRF_BUTTON_STYLE_HASH = f"'sha256-{_DRF_BUTTON_STYLE_DIGEST}'"
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON, written by orjson: the same bytes (compact, UTF-8, dates and decimals as DRF's
+    encoder writes them, U+2028/U+2029 escaped) in a fraction of the time a 50-row page takes with the
+    standard library. An indented answer (``Accept: application/json; indent=4``, the browsable
+    pages) and anything orjson refuses (an integer beyond 64 bits) go to DRF's own renderer."""
+
+    _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        renderer_context = renderer_context or {}
+        if self.get_indent(accepted_media_type, renderer_context) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            body = orjson.dumps(data, default=_drf_default, option=self._OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        # As DRF: the two line separators JSON allows and JavaScript does not, escaped.
+        return body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+
+
+_drf_default = JSONEncoder().default
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):

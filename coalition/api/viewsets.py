@@ -8,13 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from coalition.api.conditional import ConditionalGetMixin
 from coalition.api.parsers import DecimalJSONParser
 from coalition.api.permissions import CoalitionAPIPermission
-from coalition.api.renderers import BrowsableAPIRenderer, CSVRenderer
+from coalition.api.renderers import BrowsableAPIRenderer, CSVRenderer, JSONRenderer
 
 #: Primary keys are bigint: a larger number in a URL names no record (and must not reach the database).
 MAX_PK = 2**63 - 1
@@ -63,6 +62,24 @@ def version_from_query(request):
     return int(raw)
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names none of the filter set's parameters:
+    an unfiltered list (a partner's poll) builds no filter set and no form, the biggest fixed part
+    of a page once the rows are read by keyset (a filter set deep-copies its filters and makes a
+    form class on every request). Filter sets here apply nothing without a parameter."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not _names_a_filter(request.query_params, filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def _names_a_filter(params, filters):
+    # A range filter reads NAME_min / NAME_max (NAME_after / NAME_before...): a prefix counts.
+    return any(param == name or param.startswith(f"{name}_") for param in params for name in filters)
+
+
 class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     """List and detail; subclasses add the write mixins below and say which services they call.
 
@@ -71,7 +88,7 @@ class APIViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     """
 
     permission_classes = [CoalitionAPIPermission]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     parser_classes = [DecimalJSONParser]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
     #: None: read-only. Otherwise the scope of coalition.permissions.can_write_api a writer needs.
