@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A repeated conditional GET of an API list, answered from the cache before sessions and auth.
+    "coalition.api.conditional.RevalidationMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,6 +181,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 #: Seconds a cached dashboard figure or summary is kept; a write changes its key long before.
 FIGURES_CACHE_TIMEOUT = env_int("FIGURES_CACHE_TIMEOUT", 24 * 3600, minimum=1)
+# Seconds an API list's ETag is kept for answering a repeated conditional GET from the cache
+# (coalition.api.conditional.RevalidationMiddleware); 0 turns it off. On by default only with Redis:
+# a local-memory cache is each process's own, and one process would not learn of another's writes.
+API_REVALIDATION_TIMEOUT = env_int("API_REVALIDATION_TIMEOUT", 3600 if REDIS_URL else 0)
 #: Where uploaded and generated files go (pledge exports made by a task): shared by web and workers.
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
 #: A pledge export of more rows than this is written by a Celery task and offered on /pledges/exports/.
@@ -371,7 +377,7 @@ REST_FRAMEWORK = {
     # Ordering is the FilterSets' own ``ordering`` parameter (shared with the HTML lists).
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "coalition.api.renderers.JSONRenderer",
         "coalition.api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "coalition.api.pagination.Pagination",

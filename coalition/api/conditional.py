@@ -11,6 +11,17 @@ from the top of an index; a table without history, such as the coalitions, adds 
 global rather than per coalition: a change anywhere gives every caller a new ETag (a 200 where a 304
 would have done), never an old one for data that changed.
 
+**Revalidation without the view.** A partner polling a list mostly asks again for what it holds.
+``RevalidationMiddleware``, near the top of the stack, answers such a request itself when an earlier
+answer to the same request (the same key, address, ``Accept`` and ``Accept-Language``, the same day)
+left its fingerprint ETag in the cache and nothing has been written since: a 304 from one cache read,
+before sessions, authentication, permissions or any query. "Nothing written since" is a generation
+in the cache, replaced on the commit of every write that can change a list or who reads it (every
+change-feed row, every seat, API key and user saved or deleted): an entry is good only for the
+generation it was stored under, so a write, a revoked key or a removed seat sends the next request
+through the view again. A request with a cookie, or ``If-None-Match: *``, always goes through the
+view. Such 304s are not counted by the key's rate limit and do not move its "last used".
+
 Every other answer (a detail, the CSV, the browsable pages, a list without ``fingerprint_models``)
 hashes its rendered body, which is right by construction. The ETag alone decides a 304:
 ``Last-Modified`` (the newest ``updated_at`` shown) is information, not a validator, because a
@@ -18,9 +29,14 @@ deletion, an allocation or an attendance changes what a page shows without movin
 revalidating with ``If-Modified-Since`` only would be told nothing changed.
 """
 
+import functools
 import hashlib
+import uuid
 
-from django.db import connections, router
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection as default_connection
+from django.db import connections, router, transaction
 from django.http import HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -28,6 +44,13 @@ from django.utils.http import http_date, parse_etags, quote_etag
 from django.utils.translation import get_language
 
 from coalition import permissions
+
+
+@functools.cache
+def _history_model(model):
+    # Once per model: simple-history's ``model.history`` builds a new manager class at every access.
+    history = getattr(model, "history", None)
+    return None if history is None else history.model
 
 
 def change_stamp(models):
@@ -39,9 +62,8 @@ def change_stamp(models):
     parts = []
     for model in models:
         table = quote(model._meta.db_table)
-        history = getattr(model, "history", None)
-        if history is not None:
-            history_model = history.model
+        history_model = _history_model(model)
+        if history_model is not None:
             column = quote(history_model._meta.pk.column)
             parts.append(f"(SELECT MAX({column}) FROM {quote(history_model._meta.db_table)})")  # noqa: S608
         else:
@@ -96,6 +118,7 @@ class ConditionalGetMixin:
         if getattr(request.accepted_renderer, "format", None) != "json":
             return None
         self.etag = list_fingerprint(request, self.fingerprint_models)
+        getattr(request, "_request", request).fingerprint_etag = self.etag
         if _matches(request, self.etag):
             return HttpResponseNotModified()
         return None
@@ -120,3 +143,91 @@ class ConditionalGetMixin:
         if self.last_modified is not None:
             response["Last-Modified"] = http_date(self.last_modified.timestamp())
         return get_conditional_response(request, etag=etag, response=response)
+
+
+# --- Revalidation without the view ----------------------------------------------------------------
+
+GENERATION_KEY = "api-revalidation:generation"
+_REPLAYED_HEADERS = ("Vary", "Cache-Control", "Content-Language")
+
+
+def new_generation():
+    """Every entry stored so far stops matching (on the commit of a write: see ``writes_changed``)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def writes_changed(**kwargs):
+    """Signal receiver: replace the generation now, and again once the writer's transaction commits
+    (registered once per transaction). Now, so that no entry stored before the write matches; at the
+    commit, so that none stored meanwhile from a read of the data as it was before the commit does."""
+    new_generation()
+    connection = default_connection
+    if connection.in_atomic_block and not any(
+        callback is new_generation for _sids, callback, _robust in connection.run_on_commit
+    ):
+        transaction.on_commit(new_generation)
+
+
+def _entry_key(request):
+    meta = request.META
+    parts = (
+        meta.get("HTTP_AUTHORIZATION", ""),
+        request.get_host(),
+        request.get_full_path(),
+        meta.get("HTTP_ACCEPT", ""),
+        meta.get("HTTP_ACCEPT_LANGUAGE", ""),
+        timezone.localdate().isoformat(),
+    )
+    digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+    return f"api-revalidation:{digest}"
+
+
+def _eligible(request):
+    meta = request.META
+    return (
+        request.method in ("GET", "HEAD")
+        and request.path_info.startswith("/api/")
+        and meta.get("HTTP_AUTHORIZATION", "").startswith("Token ")
+        and not meta.get("HTTP_COOKIE")
+    )
+
+
+class RevalidationMiddleware:
+    """Answers a repeated conditional GET of an API list with a 304 from the cache when nothing was
+    written since its ETag was given (see the module's docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.API_REVALIDATION_TIMEOUT or not _eligible(request):
+            return self.get_response(request)
+        key = _entry_key(request)
+        found = cache.get_many([key, GENERATION_KEY])
+        generation = found.get(GENERATION_KEY)
+        entry = found.get(key)
+        header = request.META.get("HTTP_IF_NONE_MATCH", "")
+        if entry is not None and generation is not None and entry["generation"] == generation and header:
+            tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+            if entry["etag"] in tags:
+                response = HttpResponseNotModified()
+                response["ETag"] = entry["etag"]
+                for name, value in entry["headers"].items():
+                    response[name] = value
+                return response
+        if generation is None:
+            # The first request since the cache was emptied: any generation will do, taken before the
+            # view reads anything (a write committing meanwhile replaces it, so no entry of ours lives).
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            generation = cache.get(GENERATION_KEY)
+        response = self.get_response(request)
+        etag = getattr(request, "fingerprint_etag", None)
+        stored = generation is not None and etag is not None and response.get("ETag") == etag
+        if stored and response.status_code in (200, 304):
+            headers = {name: response[name] for name in _REPLAYED_HEADERS if name in response}
+            cache.set(
+                key,
+                {"generation": generation, "etag": etag, "headers": headers},
+                timeout=settings.API_REVALIDATION_TIMEOUT,
+            )
+        return response
