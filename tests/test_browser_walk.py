@@ -1,6 +1,7 @@
 """Every page each demo role reaches, in Debian's Chromium at 390×844 and 1366×900, in English and
-Ukrainian: nothing wider than the screen, no console error, no response of 500 or more, no request
-to another host, and axe-core (from node_modules, never a CDN) finds no violation.
+Ukrainian: nothing wider than the screen, no list table (``table--stack``) left to scroll sideways
+inside its region at 390 px (it reflows into cards), no console error, no response of 500 or more,
+no request to another host, and axe-core (from node_modules, never a CDN) finds no violation.
 
 The pages are found, not listed: from the dashboard, every link in the navigation and in the page,
 then on each page reached the links it offers, one page per kind (a list, one of its records, that
@@ -90,6 +91,7 @@ class Walk:
         )
         self.page = self.context.new_page()
         self.problems, self.walked, self.current, self.found = [], [], None, set()
+        self.stacked = set()  # kinds of page whose list tables were measured as cards at 390 px
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self._problem(f"script error: {error}"))
         self.page.on("response", self._response)
@@ -155,18 +157,26 @@ class Walk:
     def check(self, width_name, shot=None, apart=None, run_axe=True):
         width, height = WIDTHS[width_name]
         self.page.set_viewport_size({"width": width, "height": height})
-        scroll, inner, culprits = self.page.evaluate(
+        scroll, inner, culprits, stacked = self.page.evaluate(
             """() => {
               const inner = window.innerWidth;
               const culprits = [...document.querySelectorAll('body *')]
                 .filter(el => el.getBoundingClientRect().right > inner + 1 && !el.closest('.table-scroll, .chart'))
                 .slice(0, 4).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
                   + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
-              return [document.documentElement.scrollWidth, inner, culprits];
+              const stacked = [...document.querySelectorAll('.table-scroll:has(> .table--stack)')]
+                .map(region => [region.getAttribute('aria-label'), region.scrollWidth, region.clientWidth]);
+              return [document.documentElement.scrollWidth, inner, culprits, stacked];
             }"""
         )
         if scroll > inner:
             self._problem(f"{scroll} px wide at {inner} px ({', '.join(culprits)})")
+        if width_name == "narrow":
+            # A list table reflows into cards on a phone: its region has nothing to scroll sideways.
+            for label, region_scroll, region_width in stacked:
+                self.stacked.add(page_kind(self.current))
+                if region_scroll > region_width:
+                    self._problem(f"table region {label!r} scrolls: {region_scroll} px in {region_width} px")
         for violation in self.axe(width_name) if run_axe else ():
             self.found.add(violation["id"])
             if apart is None or violation["id"] not in apart:
@@ -270,7 +280,7 @@ def test_every_page_each_demo_role_reaches_fits_both_widths_in_both_languages_wi
     live_server, browser, demo
 ):
     axe_source = axe_or_skip()
-    problems, walked = [], {}
+    problems, walked, stacked = [], {}, {}
     for language, usernames in ROLES.items():
         axed = set()
         anonymous = Walk(browser, live_server.url, "anonymous", language, axe_source, axed)
@@ -285,9 +295,14 @@ def test_every_page_each_demo_role_reaches_fits_both_widths_in_both_languages_wi
             walk.walk("/", shots=SHOTS if username == "secretariat" else None)
             problems += walk.problems
             walked[username, language] = walk.walked
+            stacked[username, language] = walk.stacked
             walk.close()
     for (username, language), paths in walked.items():
         print(f"{username}/{language}: {len(paths)} pages: {' '.join(paths)}")
+    for (username, language), kinds in stacked.items():
+        # Every role reaches the pledge list, the priorities and the meetings; they are cards on a phone.
+        assert {"/pledges", "/priorities", "/meetings"} <= kinds, (username, language, sorted(kinds))
+    assert "/reports/deliveries" in stacked["secretariat", "en"]
     kinds = {page_kind(path) for paths in walked.values() for path in paths}
     for expected in (
         "/coalitions/*",
