@@ -70,28 +70,33 @@ RAW_SQL = {
         GROUP BY pp.id
         ORDER BY pp.rank, pp.id
     """,
-    # Issue 10's figures: the member table, kind and channel, the coverage split, data as of and the
-    # meetings on the time chart (since = the last held meeting's day).
+    # Issue 10's figures: the member table and the same figures as the pledges' history had them when
+    # the last held meeting ended (the "since" columns are the difference), kind and channel, the
+    # coverage split, data as of and the meetings on the time chart.
     "member_table": """
         SELECT p.member_id, m.code, m.name, SUM(p.amount_eur),
                COALESCE(SUM(p.amount_eur) FILTER (WHERE p.status IN ('confirmed', 'disbursing', 'fulfilled')), 0),
                COALESCE(SUM(p.amount_eur) FILTER (WHERE p.status = 'announced'), 0),
                SUM(p.disbursed_eur),
-               MIN(p.announced_on) FILTER (WHERE p.status = 'announced'),
-               COALESCE(SUM(p.amount_eur) FILTER (WHERE p.announced_on > %(since)s), 0),
-               COALESCE(SUM(p.amount_eur) FILTER (
-                   WHERE p.status IN ('confirmed', 'disbursing', 'fulfilled') AND p.confirmed_on > %(since)s), 0)
+               MIN(p.announced_on) FILTER (WHERE p.status = 'announced')
         FROM contributions_pledge p JOIN coalition_member m ON m.id = p.member_id
         WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL
           AND p.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')
         GROUP BY p.member_id, m.code, m.name
     """,
-    "disbursed_since": """
-        SELECT p.member_id, p.exchange_rate, SUM(d.amount)
-        FROM contributions_disbursement d JOIN contributions_pledge p ON p.id = d.pledge_id
-        WHERE p.coalition_id = %(c)s AND p.published_at IS NOT NULL AND d.date > %(since)s
-          AND p.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled')
-        GROUP BY p.member_id, p.exchange_rate
+    "members_as_of": """
+        SELECT h.member_id, m.code, m.name, SUM(h.amount_eur),
+               COALESCE(SUM(h.amount_eur) FILTER (WHERE h.status IN ('confirmed', 'disbursing', 'fulfilled')), 0),
+               SUM(h.disbursed_eur)
+        FROM contributions_historicalpledge h JOIN coalition_member m ON m.id = h.member_id
+        WHERE h.coalition_id = %(c)s AND h.history_date <= %(cutoff)s AND h.published_at IS NOT NULL
+          AND h.status IN ('announced', 'confirmed', 'disbursing', 'fulfilled') AND h.history_type <> '-'
+          AND NOT EXISTS (
+              SELECT 1 FROM contributions_historicalpledge l
+              WHERE l.id = h.id AND l.history_date <= %(cutoff)s
+                AND (l.history_date > h.history_date
+                     OR (l.history_date = h.history_date AND l.history_id > h.history_id)))
+        GROUP BY h.member_id, m.code, m.name
     """,
     "seats": """
         SELECT s.id, s.member_id, s.role, m.code, m.name
@@ -134,8 +139,9 @@ RAW_SQL = {
         WHERE coalition_id = %(c)s AND status = 'held' ORDER BY starts_at, id
     """,
 }
-#: The day of the benchmark's last held meeting: the "since" figures count from it.
-SINCE = "2024-05-31"
+#: When the benchmark's last held meeting (31 May 2024, no end recorded) ends for the "since" figures:
+#: the end of its day in Kyiv (reports.selectors.meeting_cutoff).
+CUTOFF = datetime(2024, 5, 31, 21, tzinfo=UTC)
 MONTH = {
     "postgresql": ("date_trunc('month', announced_on)", "date_trunc('month', confirmed_on)"),
     "sqlite": ("strftime('%%Y-%%m', announced_on)", "strftime('%%Y-%%m', confirmed_on)"),
@@ -270,11 +276,13 @@ def raw_sql(coalition_id):
         sql.format(month_announced=month_announced, month_confirmed=month_confirmed) for sql in RAW_SQL.values()
     ]
 
+    cutoff = connection.ops.adapt_datetimefield_value(CUTOFF)
+
     def run():
         results = []
         with connection.cursor() as cursor:
             for sql in statements:
-                cursor.execute(sql, {"c": coalition_id, "since": SINCE})
+                cursor.execute(sql, {"c": coalition_id, "cutoff": cutoff})
                 results.append(cursor.fetchall())
         return results
 

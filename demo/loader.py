@@ -8,10 +8,12 @@ when the demo's users (created last) are there to receive them: the first run se
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from coalition import services as coalition_services
 from coalition.models import Coalition, Member
@@ -62,6 +64,18 @@ def load_demo():
         _close_meeting(meetings[spec["key"]], members, spec, result)
     _users(coalition, members, result)
     return result
+
+
+def _local(day, hour):
+    """``hour`` o'clock on ``day`` in the portal's time zone."""
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _as_told(history, written_after, when):
+    """Date the history rows a service just wrote (after ``written_after``) at ``when``, the moment
+    the demo's story has them. The dashboard's change since the last meeting reads the history as it
+    stood when the meeting ended: dated on the day of the load, every pledge would be a change since."""
+    history.filter(history_date__gte=written_after).update(history_date=when)
 
 
 def _rates(result):
@@ -179,6 +193,7 @@ def _pledges(coalition, members, meetings, decisions, result):
     for spec in data.PLEDGES:
         pledge = Pledge.objects.filter(coalition=coalition, external_ref=spec["ref"]).first()
         if pledge is None:
+            written_after = timezone.now()
             pledge = contribution_services.pledge_create(
                 acting_user=SYSTEM,
                 coalition=coalition,
@@ -192,11 +207,15 @@ def _pledges(coalition, members, meetings, decisions, result):
                 source=spec["source"],
                 external_ref=spec["ref"],
             )
+            _as_told(Pledge.history.filter(id=pledge.pk), written_after, _local(spec["announced_on"], 8))
             result.created["pledges"] += 1
         if spec["status"] == "confirmed" and pledge.status == "announced":
-            pledge = contribution_services.pledge_confirm(
-                acting_user=SYSTEM, pledge=pledge, meeting=meetings[spec["confirmed_at"]]
-            )
+            meeting = meetings[spec["confirmed_at"]]
+            written_after = timezone.now()
+            pledge = contribution_services.pledge_confirm(acting_user=SYSTEM, pledge=pledge, meeting=meeting)
+            # At the meeting, and never before the announcement (the same day's, at 8:00).
+            confirmed = max(meeting.starts_at, _local(spec["announced_on"], 8))
+            _as_told(Pledge.history.filter(id=pledge.pk), written_after, confirmed)
         for key in spec["decisions"]:
             _link(decisions[key], pledges=[pledge])
         pledges[spec["ref"]] = pledge
@@ -230,7 +249,8 @@ def _disbursements(pledges, result):
     for ref, reference, amount, day in data.DISBURSEMENTS:
         pledge = pledges[ref]
         if not Disbursement.objects.filter(pledge=pledge, reference=reference).exists():
-            contribution_services.disbursement_record(
+            written_after = timezone.now()
+            disbursement = contribution_services.disbursement_record(
                 acting_user=SYSTEM,
                 pledge=pledge,
                 amount=Decimal(amount),
@@ -238,6 +258,8 @@ def _disbursements(pledges, result):
                 reference=reference,
                 note=data.DISBURSEMENT_NOTE,
             )
+            for history in (Disbursement.history.filter(id=disbursement.pk), Pledge.history.filter(id=pledge.pk)):
+                _as_told(history, written_after, _local(day, 12))
             result.created["disbursements"] += 1
 
 

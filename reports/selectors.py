@@ -3,10 +3,10 @@ so the three can never disagree, and the dashboard's own figures (headline, memb
 channel, coverage split, data as of). A fixed number of aggregate queries whatever the row count."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DateField, F, Func, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
@@ -21,7 +21,6 @@ from contributions.models import (
     PriorityPurchase,
     PriorityTotal,
 )
-from contributions.rates import to_eur
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
 from reports.models import Delivery
@@ -118,14 +117,18 @@ class MonthStart(Func):
 def summary_pledges(coalition, *, date_from=None, date_to=None, statuses=None):
     """The pledges a summary counts from: published ones (the same for every reader, so the dashboard,
     the API summary and the digest agree), optionally filtered by the announcement period and status."""
-    queryset = Pledge.objects.published().filter(coalition=coalition)
+    return narrowed(Pledge.objects.published().filter(coalition=coalition), date_from, date_to, statuses)
+
+
+def narrowed(pledges, date_from=None, date_to=None, statuses=None):
+    """Pledges (or their history rows) of the announcement period and statuses a summary asks for."""
     if date_from:
-        queryset = queryset.filter(announced_on__gte=date_from)
+        pledges = pledges.filter(announced_on__gte=date_from)
     if date_to:
-        queryset = queryset.filter(announced_on__lte=date_to)
+        pledges = pledges.filter(announced_on__lte=date_to)
     if statuses:
-        queryset = queryset.filter(status__in=statuses)
-    return queryset
+        pledges = pledges.filter(status__in=statuses)
+    return pledges
 
 
 def coalition_summary(coalition, *, date_from=None, date_to=None, statuses=None):
@@ -384,8 +387,9 @@ def member_profile(user, member):
 
 @dataclass(frozen=True)
 class SinceMeeting:
-    """What changed after a held meeting's day, by the dates recorded on the pledges: pledged
-    (announced after it), confirmed (confirmed after it), disbursed (paid after it)."""
+    """What changed since a held meeting: each figure now less the same figure as the pledges' history
+    had it when the meeting ended (pledged: the counted total; confirmed; disbursed). A pledge
+    withdrawn since, or cut, is a fall."""
 
     pledged_eur: Decimal = ZERO
     confirmed_eur: Decimal = ZERO
@@ -459,51 +463,71 @@ class CoverageRow:
 
 
 def since_meeting_date(meeting):
-    """The day a held meeting's "since" figures count from (its local date), or None."""
+    """The day of a held meeting the dashboard names (its local date), or None."""
     if meeting is None:
         return None
     return timezone.localdate(meeting.starts_at)
 
 
-def member_table(coalition, *, since=None, today=None, **filters):
+def meeting_cutoff(meeting):
+    """The instant a held meeting's "since" figures compare with: its recorded end, else the end of its
+    local day, so what the secretariat records at (or on the day of) the meeting is the meeting's
+    state, not a change since. None without a meeting."""
+    if meeting is None:
+        return None
+    if meeting.ends_at is not None:
+        return meeting.ends_at
+    next_day = timezone.localdate(meeting.starts_at) + timedelta(days=1)
+    return timezone.make_aware(datetime.combine(next_day, time.min))
+
+
+def _member_aggregates():
+    """The sums the member table and its "as it stood" counterpart take over pledges (or their history
+    rows) already narrowed to the counted statuses."""
+    return {
+        "total": euro_sum("amount_eur"),
+        "confirmed": euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
+        "disbursed": euro_sum("disbursed_eur"),
+    }
+
+
+def member_table(coalition, *, as_of=None, today=None, **filters):
     """Every member of ``coalition`` (seated now, or with a pledge counted here), pledged or not,
     with confirmed, disbursed, disbursed share of confirmed, the age in days of its oldest pledge still
-    awaiting confirmation and, when ``since`` (a date) is given, what changed after it. Three queries:
-    the seats, the pledges by member, the disbursements after ``since`` by member and rate."""
+    awaiting confirmation and, when ``as_of`` (an instant: meeting_cutoff) is given, what changed
+    since then. Three queries: the seats, the pledges by member, their history as of ``as_of``."""
     today = today or timezone.localdate()
-    pledges = summary_pledges(coalition, **filters).filter(status__in=Pledge.COUNTED)
-    confirmed = Q(status__in=Pledge.CONFIRMED_STATUSES)
     announced = Q(status=S.ANNOUNCED)
-    aggregates = {
-        "total": euro_sum("amount_eur"),
-        "confirmed": euro_sum("amount_eur", confirmed),
-        "announced": euro_sum("amount_eur", announced),
-        "disbursed": euro_sum("disbursed_eur"),
-        "oldest_unconfirmed": Min("announced_on", filter=announced),
-    }
-    if since is not None:
-        aggregates["pledged_since"] = euro_sum("amount_eur", Q(announced_on__gt=since))
-        aggregates["confirmed_since"] = euro_sum("amount_eur", confirmed & Q(confirmed_on__gt=since))
     rows = {
         row["member_id"]: row
-        for row in pledges.values("member_id", "member__code", "member__name").annotate(**aggregates).order_by()
+        for row in summary_pledges(coalition, **filters)
+        .filter(status__in=Pledge.COUNTED)
+        .values("member_id", "member__code", "member__name")
+        .annotate(
+            **_member_aggregates(),
+            announced=euro_sum("amount_eur", announced),
+            oldest_unconfirmed=Min("announced_on", filter=announced),
+        )
+        .order_by()
     }
-    disbursed_since = _disbursed_since(pledges, since) if since is not None else {}
+    then = members_as_of(coalition, as_of, **filters) if as_of is not None else {}
     seats = {
         seat.member_id: seat
         for seat in Membership.objects.filter(coalition=coalition).select_related("member").order_by()
     }
     result = []
-    for member_id in {*seats, *rows}:
+    for member_id in {*seats, *rows, *then}:
         row = rows.get(member_id, {})
         seat = seats.get(member_id)
+        was = then.get(member_id, {})
+        named = row or was  # a member counted only before the meeting shows what it took away
         member_confirmed = row.get("confirmed", ZERO)
         disbursed = row.get("disbursed", ZERO)
         oldest = row.get("oldest_unconfirmed")
         result.append(
             MemberFigures(
-                code=seat.member.code if seat else row["member__code"],
-                name=seat.member.name if seat else row["member__name"],
+                code=seat.member.code if seat else named["member__code"],
+                name=seat.member.name if seat else named["member__name"],
                 role=seat.role if seat else "",
                 total_eur=row.get("total", ZERO),
                 confirmed_eur=member_confirmed,
@@ -512,11 +536,11 @@ def member_table(coalition, *, since=None, today=None, **filters):
                 disbursed_share=coverage(disbursed, member_confirmed) if member_confirmed else None,
                 oldest_unconfirmed_days=(today - oldest).days if oldest else None,
                 since=SinceMeeting(
-                    pledged_eur=row.get("pledged_since", ZERO),
-                    confirmed_eur=row.get("confirmed_since", ZERO),
-                    disbursed_eur=disbursed_since.get(member_id, ZERO),
+                    pledged_eur=row.get("total", ZERO) - was.get("total", ZERO),
+                    confirmed_eur=member_confirmed - was.get("confirmed", ZERO),
+                    disbursed_eur=disbursed - was.get("disbursed", ZERO),
                 )
-                if since is not None
+                if as_of is not None
                 else None,
             )
         )
@@ -524,20 +548,27 @@ def member_table(coalition, *, since=None, today=None, **filters):
     return result
 
 
-def _disbursed_since(pledges, since):
-    """EUR paid after ``since`` by member id: disbursements are in the pledge's currency, summed
-    exactly per pledge rate by the database and converted here at that rate (to the cent)."""
-    result = {}
-    rows = (
-        Disbursement.objects.filter(pledge__in=pledges, date__gt=since)
-        .values("pledge__member_id", "pledge__exchange_rate")
-        .annotate(amount=Sum("amount"))
-        .order_by()
+def members_as_of(coalition, when, *, date_from=None, date_to=None, statuses=None):
+    """Per member id, the counted total, confirmed and disbursed EUR of ``coalition`` as they stood at
+    ``when``, from each pledge's last history row written by then (its status, amount and payments as
+    recorded at that instant; none for a pledge recorded later or deleted by then), the same filters
+    applied as summary_pledges applies now. One aggregate query over the history."""
+    history = Pledge.history.model.objects
+    # A row is the pledge's state at ``when`` if no later row of the same pledge was written by then
+    # (an anti-join: PostgreSQL hashes it, four times faster than looking up each row's latest).
+    later = history.filter(id=OuterRef("id"), history_date__lte=when).filter(
+        Q(history_date__gt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
     )
-    for row in rows:
-        member_id = row["pledge__member_id"]
-        result[member_id] = result.get(member_id, ZERO) + to_eur(row["amount"], row["pledge__exchange_rate"])
-    return result
+    rows = history.filter(
+        ~Exists(later),
+        coalition=coalition,
+        history_date__lte=when,
+        published_at__isnull=False,
+        status__in=Pledge.COUNTED,
+    ).exclude(history_type="-")
+    by_member = narrowed(rows, date_from, date_to, statuses).values("member_id", "member__code", "member__name")
+    return {row["member_id"]: row for row in by_member.annotate(**_member_aggregates()).order_by()}
 
 
 def headline(summary, members, coverage_rows, *, meeting=None):

@@ -78,7 +78,7 @@ def figures_for(coalition, last_meeting, **filters):
     """The dashboard's figures of ``coalition`` (published records only), changes counted since
     ``last_meeting``; the public page shows the same figures unfiltered."""
     summary = selectors.coalition_summary(coalition, **filters)
-    members = selectors.member_table(coalition, since=selectors.since_meeting_date(last_meeting), **filters)
+    members = selectors.member_table(coalition, as_of=selectors.meeting_cutoff(last_meeting), **filters)
     coverage_rows = selectors.priority_coverage(coalition)
     return Figures(
         summary=summary,

@@ -165,6 +165,21 @@ def test_next_meeting_is_planned_with_tallinn_action_items_open(demo):
     assert set(open_items.values_list("meeting__title", flat=True)) == {TALLINN}
 
 
+def test_since_the_tallinn_meeting_only_the_june_payments_changed(demo):
+    """The history is dated as the story goes (announced, confirmed at its meeting, paid on its day),
+    so the dashboard's change since Tallinn is LU's 3,000,000 EUR of 28 June and DK's 18,635,000 of
+    37,270,000 DKK on 14 June: half its 5,000,000 EUR. Dated on the day of the load, it was all 53 M."""
+    from reports import selectors
+
+    last, _upcoming = last_and_next_meeting(demo)
+    assert last.title == TALLINN
+    members = selectors.member_table(demo, as_of=selectors.meeting_cutoff(last))
+    head = selectors.headline(selectors.coalition_summary(demo), members, [], meeting=last)
+    assert head.since == selectors.SinceMeeting(disbursed_eur=Decimal("5500000.00"))
+    paid = {row.code: row.since.disbursed_eur for row in members if row.since.disbursed_eur}
+    assert paid == {"LU": Decimal("3000000.00"), "DK": Decimal("2500000.00")}
+
+
 def test_writes_are_recorded_in_history_as_the_system(demo):
     history = Pledge.history.filter(coalition_id=demo.pk)
     assert history.count() > Pledge.objects.filter(coalition=demo).count()

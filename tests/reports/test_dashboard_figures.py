@@ -2,7 +2,7 @@
 priority coverage split into confirmed and announced-only, change since the last held meeting, the
 oldest unconfirmed pledge's age, and the query count whatever the row count."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from django.utils import timezone
 from contributions import services
 from reports import selectors
 from tests import factories
-from tests.reports.dashboard_data import MEETING_DAY
+from tests.reports.dashboard_data import MEETING_DAY, on, recorded_at
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ D = Decimal
 
 
 def test_every_member_is_listed_zero_included_with_disbursed_share_and_oldest_unconfirmed_age(coalition, known):
-    rows = selectors.member_table(coalition, since=MEETING_DAY, today=date(2024, 5, 1))
+    rows = selectors.member_table(coalition, today=date(2024, 5, 1))
     by_code = {row.code: row for row in rows}
     assert [row.code for row in rows] == ["LU", "EE", "LV"]  # by confirmed, largest first
     ee, lu, lv = by_code["EE"], by_code["LU"], by_code["LV"]
@@ -37,7 +37,8 @@ def test_every_member_is_listed_zero_included_with_disbursed_share_and_oldest_un
 
 
 def test_change_since_the_last_meeting_per_member_and_in_total(coalition, known, held_meeting):
-    rows = {row.code: row for row in selectors.member_table(coalition, since=MEETING_DAY)}
+    cutoff = selectors.meeting_cutoff(held_meeting)
+    rows = {row.code: row for row in selectors.member_table(coalition, as_of=cutoff)}
     assert rows["EE"].since == selectors.SinceMeeting(pledged_eur=0, confirmed_eur=0, disbursed_eur=D("100000"))
     assert rows["LU"].since == selectors.SinceMeeting(
         pledged_eur=D("1000000"), confirmed_eur=D("3000000"), disbursed_eur=D("300000")
@@ -55,11 +56,138 @@ def test_change_since_the_last_meeting_per_member_and_in_total(coalition, known,
     assert (head.priorities_uncovered, head.priorities_unfunded_eur) == (1, D("400000"))
 
 
-def test_without_a_held_meeting_there_is_no_change_to_show(coalition, member_a, pledge_b):
-    rows = selectors.member_table(coalition)
-    assert all(row.since is None for row in rows)
-    head = selectors.headline(selectors.coalition_summary(coalition), rows, [], meeting=None)
-    assert head.since is None and head.meeting_date is None
+def test_the_meeting_cutoff_is_its_recorded_end_or_the_end_of_its_day_in_kyiv(held_meeting):
+    assert selectors.meeting_cutoff(held_meeting) == datetime(2024, 3, 1, 22, tzinfo=UTC)  # midnight in Kyiv
+    held_meeting.ends_at = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    assert selectors.meeting_cutoff(held_meeting) == held_meeting.ends_at
+    assert selectors.meeting_cutoff(None) is None
+
+
+def _since(coalition, meeting, code):
+    rows = {row.code: row for row in selectors.member_table(coalition, as_of=selectors.meeting_cutoff(meeting))}
+    return rows[code]
+
+
+def _recorded(when, function, **arguments):
+    with recorded_at(on(when)):
+        return function(**arguments)
+
+
+def test_a_pledge_confirmed_before_the_meeting_and_withdrawn_after_it_is_a_fall(
+    coalition, member_a, secretariat, held_meeting
+):
+    pledge = _recorded(
+        date(2024, 2, 1),
+        factories.make_pledge,
+        coalition=coalition,
+        member=member_a,
+        amount=D("2000000"),
+        announced_on=date(2024, 1, 10),
+        status="confirmed",
+        confirmed_on=date(2024, 2, 1),
+    )
+    _recorded(date(2024, 3, 5), services.pledge_withdraw, acting_user=secretariat, pledge=pledge)
+    ee = _since(coalition, held_meeting, "EE")
+    assert (ee.confirmed_eur, ee.total_eur) == (0, 0)  # nothing counts now
+    assert ee.since == selectors.SinceMeeting(pledged_eur=D("-2000000"), confirmed_eur=D("-2000000"))
+
+
+def test_a_pledge_recorded_before_the_meeting_and_confirmed_after_it_is_a_change_whatever_its_confirmed_on(
+    coalition, member_a, secretariat, held_meeting
+):
+    """The confirmation is recorded on 5 March, dated 20 February: on 1 March the pledge stood
+    announced, so the confirmed total has grown since (the dates recorded on the pledge said it had not)."""
+    pledge = _recorded(
+        date(2024, 2, 1),
+        factories.make_pledge,
+        coalition=coalition,
+        member=member_a,
+        amount=D("750000"),
+        announced_on=date(2024, 2, 1),
+    )
+    _recorded(
+        date(2024, 3, 5), services.pledge_confirm, acting_user=secretariat, pledge=pledge, on_date=date(2024, 2, 20)
+    )
+    assert _since(coalition, held_meeting, "EE").since == selectors.SinceMeeting(confirmed_eur=D("750000"))
+
+
+def test_an_amount_changed_after_the_meeting_counts_the_difference_and_a_payment_what_it_paid(
+    coalition, member_a, member_b, secretariat, held_meeting
+):
+    """EE confirmed 1,000,000 on 1 February, raised to 1,500,000 on 4 March, 200,000 paid on 6 March;
+    LU announced 400,000 on 1 March at 18:00 UTC (20:00 in Kyiv, the meeting's day): the meeting's."""
+    pledge = _recorded(
+        date(2024, 2, 1),
+        factories.make_pledge,
+        coalition=coalition,
+        member=member_a,
+        amount=D("1000000"),
+        announced_on=date(2024, 1, 15),
+        status="confirmed",
+        confirmed_on=date(2024, 2, 1),
+    )
+    pledge = _recorded(
+        date(2024, 3, 4),
+        services.pledge_update,
+        acting_user=secretariat,
+        pledge=pledge,
+        version=pledge.version,
+        amount=D("1500000"),
+    )
+    _recorded(
+        date(2024, 3, 6),
+        services.disbursement_record,
+        acting_user=secretariat,
+        pledge=pledge,
+        amount=D("200000"),
+        date=date(2024, 3, 6),
+    )
+    with recorded_at(datetime(2024, 3, 1, 18, tzinfo=UTC)):
+        factories.make_pledge(coalition=coalition, member=member_b, amount=D("400000"), announced_on=MEETING_DAY)
+    assert _since(coalition, held_meeting, "EE").since == selectors.SinceMeeting(
+        pledged_eur=D("500000"), confirmed_eur=D("500000"), disbursed_eur=D("200000")
+    )
+    assert _since(coalition, held_meeting, "LU").since == selectors.SinceMeeting()
+    members = selectors.member_table(coalition, as_of=selectors.meeting_cutoff(held_meeting))
+    head = selectors.headline(selectors.coalition_summary(coalition), members, [], meeting=held_meeting)
+    assert head.since == selectors.SinceMeeting(
+        pledged_eur=D("500000"), confirmed_eur=D("500000"), disbursed_eur=D("200000")
+    )
+
+
+def test_the_figures_as_of_the_meeting_take_the_dashboards_filters_as_they_stood(
+    coalition, member_a, secretariat, held_meeting
+):
+    """A status filter picks the pledges by their status of each moment: confirmed now, announced then."""
+    pledge = _recorded(
+        date(2024, 2, 1),
+        factories.make_pledge,
+        coalition=coalition,
+        member=member_a,
+        amount=D("300000"),
+        announced_on=date(2024, 2, 1),
+    )
+    _recorded(date(2024, 3, 5), services.pledge_confirm, acting_user=secretariat, pledge=pledge)
+    cutoff = selectors.meeting_cutoff(held_meeting)
+    then = selectors.members_as_of(coalition, cutoff, statuses=["confirmed"])
+    assert then == {}
+    (ee,) = [row for row in selectors.member_table(coalition, as_of=cutoff, statuses=["confirmed"]) if row.code == "EE"]
+    assert ee.since == selectors.SinceMeeting(pledged_eur=D("300000"), confirmed_eur=D("300000"))
+
+
+def test_without_a_held_meeting_there_is_no_change_to_show(coalition, member_a, pledge_b, secretariat):
+    from meetings import services as meeting_services
+    from meetings.selectors import last_and_next_meeting
+    from reports.views import figures_for
+
+    meeting_services.meeting_create(  # planned, never marked held
+        acting_user=secretariat, coalition=coalition, title="Planned", starts_at=datetime(2024, 3, 1, 10, tzinfo=UTC)
+    )
+    last_meeting, _next = last_and_next_meeting(coalition)
+    assert last_meeting is None
+    figures = figures_for(coalition, last_meeting)
+    assert all(row.since is None for row in figures.members)
+    assert figures.headline.since is None and figures.headline.meeting_date is None
 
 
 def test_priority_coverage_keeps_announced_money_apart(coalition, known):
@@ -174,7 +302,7 @@ def test_the_dashboard_runs_the_same_queries_for_1_and_50_rows(client, secretari
     """24 queries with a held meeting: the 17 from before issue 10 (session, user, seats, coalition,
     last and next meeting, the summary's five, coalitions, the last meeting's decisions, action items,
     three of recent changes), plus seven: held meetings (the time chart), the member table's three
-    (pledges by member, disbursements since the meeting, seats), kind and channel (one query), the
+    (pledges by member, the pledges' history as of the meeting, seats), kind and channel (one query), the
     coverage split, data as of."""
     client.force_login(secretariat)
     url = reverse("reports:dashboard", args=[coalition.slug])
