@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -72,6 +73,47 @@ def _figures(request, coalition, last_meeting):
     key = figure_cache.fingerprint("dashboard", coalition, request.user, context)
     result, drawn = figure_cache.cached(key, compute)
     return form, result, drawn
+
+
+def _figure_html(request, coalition, last_meeting):
+    """The filter form and the dashboard's headline and figure panels as HTML, rendered once per
+    figures fingerprint and page address (the panels' links carry the filters): a page served from
+    the cache reads no figures and renders no chart or table, only the parts that are the reader's
+    own (meetings, action items, recent changes, the forms with their CSRF token)."""
+    form = DashboardFilterForm(request.GET if request.GET else None)
+    filters = form.summary_filters()
+    context = {
+        **filters,
+        "meeting": f"{last_meeting.pk}:{last_meeting.updated_at.isoformat()}" if last_meeting else "none",
+        "today": timezone.localdate().isoformat(),
+        "query": request.GET.urlencode(),
+    }
+    key = figure_cache.fingerprint("dashboard-html", coalition, request.user, context)
+
+    def render_parts():
+        _form, figures, chart_set = _figures(request, coalition, last_meeting)
+        parts = {
+            "coalition": coalition,
+            "summary": figures.summary,
+            "figures": figures,
+            "charts": chart_set,
+            "breakdown_sections": [
+                (key, heading, column, figures.breakdowns[key], chart_set[key])
+                for key, heading, column in (
+                    ("kind", _("By kind"), _("Kind")),
+                    ("channel", _("By channel"), _("Channel")),
+                )
+            ],
+            "query": request.GET.urlencode(),
+            "pledge_statuses": dict(Pledge.Status.choices),
+            "priority_statuses": dict(PriorityPurchase.Status.choices),
+        }
+        return {
+            "headline": render_to_string("reports/dashboard_headline.html", parts, request),
+            "sections": render_to_string("reports/dashboard_figures.html", parts, request),
+        }
+
+    return form, figure_cache.cached(key, render_parts)
 
 
 def figures_for(coalition, last_meeting, **filters):
@@ -339,21 +381,12 @@ def dashboard(request, slug):
     user = request.user
     coalition = _coalition(user, slug)
     last_meeting, next_meeting = last_and_next_meeting(coalition)
-    form, figures, chart_set = _figures(request, coalition, last_meeting)
+    form, figure_html = _figure_html(request, coalition, last_meeting)
     context = {
         "coalition": coalition,
         "coalitions": list(Coalition.objects.visible_to(user).only("pk", "slug", "name")),
         "form": form,
-        "summary": figures.summary,
-        "figures": figures,
-        "charts": chart_set,
-        "breakdown_sections": [
-            (key, heading, column, figures.breakdowns[key], chart_set[key])
-            for key, heading, column in (
-                ("kind", _("By kind"), _("Kind")),
-                ("channel", _("By channel"), _("Channel")),
-            )
-        ],
+        "figure_html": figure_html,
         "last_meeting": last_meeting,
         "last_decisions": list(last_meeting.decisions.all()) if last_meeting else [],
         "next_meeting": next_meeting,
@@ -362,9 +395,7 @@ def dashboard(request, slug):
             _recent_changes(request, coalition) if permissions.can_read_internal(user, coalition) else None
         ),
         "can_manage": permissions.can_manage(user, coalition),
-        "query": request.GET.urlencode(),
         "pledge_statuses": dict(Pledge.Status.choices),
-        "priority_statuses": dict(PriorityPurchase.Status.choices),
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -103,3 +103,25 @@ def test_the_summary_is_kept_in_redis_for_every_web_replica(coalition, member_a,
     redis = cache._cache.get_client(key)
     assert redis.exists(key)  # in Redis itself, not in this process's memory
     redis.delete(key)
+
+
+def test_a_dashboard_from_the_cache_reads_no_figures_and_shows_the_same_panels(
+    client, steering, coalition, member_a, rates, monkeypatch
+):
+    client.force_login(steering)
+    factories.make_pledge(coalition=coalition, member=member_a, amount=Decimal("100.00"), status="announced")
+    first = _dashboard(client, coalition)
+    assert first.context["summary"].total_eur == Decimal("100.00")
+    panels = first.context["figure_html"]
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a cached dashboard read its figures")
+
+    monkeypatch.setattr("reports.views.figures_for", fail)
+    again = _dashboard(client, coalition)
+    assert again.status_code == 200 and again.context["figure_html"] == panels
+    assert panels["sections"] in again.content.decode() and panels["headline"] in again.content.decode()
+    monkeypatch.undo()
+    factories.make_pledge(coalition=coalition, member=member_a, amount=Decimal("50.00"), status="announced")
+    after = _dashboard(client, coalition)
+    assert after.context["summary"].total_eur == Decimal("150.00") and after.context["figure_html"] != panels
