@@ -129,6 +129,17 @@ def seated_as(user, seats):
     return a
 
 
+def remember_seats(user, rows):
+    """Make ``rows`` (``(coalition_id, role, member_id)`` triples the caller read for ``user``) their
+    seats for the rest of the request, so the visibility layer does not read them again."""
+    user._coalition_actor = seated_as(user, {cid: SeatView(role, member_id) for cid, role, member_id in rows})
+
+
+def seat_rows(user):
+    """The user's seats as ``(coalition_id, role, member_id)`` triples (what ``remember_seats`` takes)."""
+    return sorted((cid, seat.role, seat.member_id) for cid, seat in actor(user).seats.items())
+
+
 def actor(user):
     """The Actor for ``user``, cached on the user object for the rest of the request."""
     if user is None:

@@ -94,6 +94,12 @@ def build(basename, n, *, coalition, member_a, member_b, secretariat):
 
 
 class TestQueryCounts(APITestBase):
+    @pytest.fixture(autouse=True)
+    def _from_the_database(self, settings):
+        # What a request costs reading its key, seats and stamp (a remembered key reads none of them
+        # while nothing is written: tests/coalition/test_api_revalidation.py).
+        settings.API_REVALIDATION_TIMEOUT = 0
+
     @pytest.mark.parametrize("basename", list(PINNED))
     @pytest.mark.parametrize("rows", [1, 50])
     def test_a_list_page_costs_the_same_with_1_row_and_with_50(

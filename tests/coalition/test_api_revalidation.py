@@ -69,15 +69,20 @@ class TestRevalidation(APITestBase):
         coalition_services.api_key_revoke(acting_user=None, api_key=key)
         assert self.conditional(other, etag)[0].status_code == 401
 
-    def test_another_language_a_cookie_and_a_star_go_through_the_view(self, api, pledge):
+    def test_another_language_a_cookie_and_a_star_go_through_the_view(self, api, pledge, monkeypatch):
+        # (The view itself may need no query now either: the key and the stamp are remembered too.)
+        views = []
+        fingerprint = conditional.list_fingerprint
+        monkeypatch.setattr(conditional, "list_fingerprint", lambda *a: views.append(1) or fingerprint(*a))
         client = api("partner")
         etag = client.get(PLEDGES, {"page_size": 2})["ETag"]
-        assert self.conditional(client, etag)[1] == 0
-        ukrainian, queries = self.conditional(client, etag, HTTP_ACCEPT_LANGUAGE="uk")
-        assert queries > 0 and ukrainian.status_code == 200  # another language, another ETag
-        assert self.conditional(client, "*")[1] > 0
+        assert self.conditional(client, etag)[0].status_code == 304 and len(views) == 1
+        ukrainian, _queries = self.conditional(client, etag, HTTP_ACCEPT_LANGUAGE="uk")
+        assert len(views) == 2 and ukrainian.status_code == 200  # another language, another ETag
+        assert self.conditional(client, "*")[0].status_code == 304 and len(views) == 3
         client.cookies["sessionid"] = "x"
-        assert self.conditional(client, etag)[1] > 0
+        self.conditional(client, etag)
+        assert len(views) == 4
 
     def test_off_by_default_without_a_shared_cache(self, api, pledge):
         with override_settings(API_REVALIDATION_TIMEOUT=0):
@@ -102,3 +107,84 @@ def test_a_write_replaces_the_generation_now_and_at_its_commit(coalition, member
     generations.append(cache.get(conditional.GENERATION_KEY))
     assert len(set(generations)) == 4  # each write, then the commit
     assert len(registered) == 1
+
+
+class TestRememberedKey(APITestBase):
+    """A key found valid is remembered with its owner's fields and seats under the cache generation
+    (coalition.api.authentication): the next request reads neither, and any key, user or seat written
+    makes the next one read them again."""
+
+    @pytest.fixture(autouse=True)
+    def _on(self, settings):
+        settings.API_REVALIDATION_TIMEOUT = 3600
+
+    def listing(self, client, **params):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(PLEDGES, params)
+        return response, [q["sql"] for q in queries.captured_queries]
+
+    def test_the_next_request_reads_no_key_seats_or_stamp_and_sees_the_same(self, api, pledge, coalition, member_a):
+        draft = factories.make_pledge(coalition=coalition, member=member_a, status="draft")
+        client = api("partner")
+        first, first_sql = self.listing(client)
+        again, sql = self.listing(client)
+        assert any("coalition_apikey" in q for q in first_sql) and any("coalition_seat" in q for q in first_sql)
+        assert not any("coalition_apikey" in q or "coalition_seat" in q or "MAX(" in q for q in sql), sql
+        assert len(sql) == 1 and len(first_sql) == 5  # the key, its last use, the seats, the stamp: none
+        assert again.json() == first.json() and again["ETag"] == first["ETag"]
+        assert str(draft.pk) not in {str(row["id"]) for row in again.json()["results"]}  # still a partner
+
+    def test_the_remembered_owner_is_the_owner(self, api, pledge, partner):
+        from coalition.api.authentication import APIKeyAuthentication
+        from coalition.models import APIKey as Key
+
+        client = api("partner")
+        client.get(PLEDGES)
+        raw = client._credentials["HTTP_AUTHORIZATION"].split()[1]
+        user, key = APIKeyAuthentication().authenticate_credentials(raw)
+        for field in ("pk", "username", "email", "is_active", "is_staff", "is_superuser"):
+            assert getattr(user, field) == getattr(partner, field), field
+        assert key.pk == Key.objects.get(owner=partner).pk and key.revoked_at is None
+        from django.core.cache import cache
+
+        entry = cache.get(f"api-key:{key.digest}")
+        assert "password" not in entry["owner"] and entry["seats"]
+
+    def test_a_revoked_key_a_deactivated_owner_and_a_new_seat_are_read_again(
+        self, api, pledge, coalition, member_a, partner, steering
+    ):
+        draft = factories.make_pledge(coalition=coalition, member=member_a, status="draft")
+        client = api("partner")
+        self.listing(client)
+        coalition_services.seat_set(
+            acting_user=None, user=partner, coalition=coalition, role="member-editor", member=member_a
+        )
+        response, sql = self.listing(client)
+        assert any("coalition_seat" in q for q in sql)
+        assert str(draft.pk) in {str(row["id"]) for row in response.json()["results"]}  # an editor now
+        other = api("steering")
+        self.listing(other)
+        steering.is_active = False
+        steering.save()
+        assert self.listing(other)[0].status_code == 401
+        coalition_services.api_key_revoke(acting_user=None, api_key=APIKey.objects.get(owner=partner))
+        assert self.listing(client)[0].status_code == 401
+
+    def test_a_remembered_key_still_records_its_use_once_a_minute(self, api, pledge, partner):
+        from datetime import timedelta
+        from unittest import mock
+
+        from django.utils import timezone
+
+        client = api("partner")
+        client.get(PLEDGES)
+        key = APIKey.objects.get(owner=partner)
+        first = key.last_used_at
+        client.get(PLEDGES)
+        key.refresh_from_db()
+        assert key.last_used_at == first
+        later = timezone.now() + timedelta(minutes=2)
+        with mock.patch("coalition.api.authentication.timezone.now", return_value=later):
+            client.get(PLEDGES)
+        key.refresh_from_db()
+        assert key.last_used_at == later
