@@ -151,27 +151,39 @@ def database_countdown(retries):
 
 
 @shared_task(bind=True, base=DeliveryTask)
-def deliver(self, delivery_id):
+def deliver(self, delivery_id, accepted_attempt=None):
     """Send one ledger row, at most once: ``sent``, ``skipped`` (done already), ``busy`` (another
     sender's lease runs: it owns the outcome) or ``unconfirmed``.
 
     A database error (a restart, a pooler's hiccup) or a lease that ran out is not the mail server's
     refusal: the task tries again later and the delivery is never marked failed for it; the SMTP
     session is dropped at once rather than left waiting (mail.send aborts when the hand-off cannot be
-    recorded)."""
+    recorded). A database error after the server accepted the message is tried again too, but only
+    to record it: the retry carries the claim's attempt (``accepted_attempt``) and marks the row sent
+    under it, where a fresh claim would find the hand-off and call the row unconfirmed."""
     try:
+        if accepted_attempt is not None:
+            services.delivery_sent(delivery_id=delivery_id, attempt=accepted_attempt)
+            return "sent"
         outcome, delivery = services.delivery_claim(delivery_id=delivery_id)
         if outcome != "claimed":
             return outcome
         message = emails.build_message(delivery)
         with mail.mail_connection() as backend:
             mail.send(backend, message, on_handoff=lambda: services.delivery_handed_off(delivery=delivery))
-            services.delivery_sent(delivery=delivery)
+            accepted_attempt = delivery.attempts
+            services.delivery_sent(delivery_id=delivery_id, attempt=accepted_attempt)
         return "sent"
     except (*CONNECTION_ERRORS, services.LeaseLost) as exc:
-        logger.warning("Report delivery %s interrupted, trying again: %r", delivery_id, exc)
+        if accepted_attempt is None:
+            logger.warning("Report delivery %s interrupted, trying again: %r", delivery_id, exc)
+        else:
+            logger.warning("Report delivery %s accepted by the server, recording it again: %r", delivery_id, exc)
         raise self.retry(
-            exc=exc, countdown=database_countdown(self.request.retries), max_retries=settings.REPORTS_DB_RETRIES
+            exc=exc,
+            kwargs=None if accepted_attempt is None else {**self.request.kwargs, "accepted_attempt": accepted_attempt},
+            countdown=database_countdown(self.request.retries),
+            max_retries=settings.REPORTS_DB_RETRIES,
         ) from exc
     except RETRYABLE as exc:
         replied = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)

@@ -281,6 +281,37 @@ def test_a_database_error_at_the_hand_off_drops_the_smtp_session_at_once_and_is_
     assert len(smtp.received()) == 1
 
 
+def test_a_database_error_after_the_server_accepted_the_message_is_retried_as_sent_not_unconfirmed(
+    coalition, smtp, monkeypatch
+):
+    """The database restarts between the server's 250 and the sent mark (the fault drill's PostgreSQL
+    restart hit it): the retry records the accepted attempt, even over the ``unconfirmed`` a sweep's
+    claim may have written meanwhile, and sends nothing again."""
+    from django.db import OperationalError
+
+    delivery = prepare(coalition)
+    real = services.delivery_sent
+    calls = []
+
+    def broken_once(*, delivery_id, attempt):
+        calls.append(attempt)
+        if len(calls) == 1:
+            # Meanwhile the sweep found the row handed off with its lease run out.
+            Delivery.objects.filter(pk=delivery_id).update(status=D.UNCONFIRMED)
+            raise OperationalError("terminating connection due to administrator command")
+        return real(delivery_id=delivery_id, attempt=attempt)
+
+    monkeypatch.setattr(services, "delivery_sent", broken_once)
+    monkeypatch.setattr(tasks, "database_countdown", lambda retries: 0)
+
+    assert run_deliver(delivery) == "sent"
+    assert calls == [1, 1]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.lease_until) == (D.SENT, 1, None)
+    assert delivery.handed_off_at is not None and delivery.sent_at is not None
+    assert len(smtp.received()) == 1
+
+
 def test_only_deliveries_past_their_attempt_or_their_lease_count_as_stalled(coalition):
     now = timezone.now()
     rows = [prepare(coalition, email=f"r{n}@example.org") for n in range(7)]
