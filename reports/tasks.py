@@ -4,11 +4,13 @@ or a slow server touches one email, never the batch."""
 
 import logging
 import smtplib
+import time
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from coalition.errors import CONNECTION_ERRORS
@@ -150,6 +152,25 @@ def database_countdown(retries):
     return get_exponential_backoff_interval(factor=1, retries=retries, maximum=30, full_jitter=True) + 1
 
 
+def record_sent(delivery, attempt):
+    """``services.delivery_sent``, tried again in place while the database is away and the claim's
+    lease runs (a restart takes seconds): the server has the message, and only this process knows it.
+    While the lease runs no other sender touches the row, so waiting here changes nothing for anyone;
+    after it the error goes up, to a retry that carries the attempt. (A connection that broke is
+    closed by the failed transaction itself: the next try opens another.)"""
+    pause = 0.1
+    while True:
+        try:
+            return services.delivery_sent(delivery_id=delivery.pk, attempt=attempt)
+        except CONNECTION_ERRORS as exc:
+            left = (delivery.lease_until - timezone.now()).total_seconds()
+            if left <= 0:
+                raise
+            logger.warning("Report delivery %s accepted by the server, recording it in place: %r", delivery.pk, exc)
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 2)
+
+
 @shared_task(bind=True, base=DeliveryTask)
 def deliver(self, delivery_id, accepted_attempt=None):
     """Send one ledger row, at most once: ``sent``, ``skipped`` (done already), ``busy`` (another
@@ -159,8 +180,9 @@ def deliver(self, delivery_id, accepted_attempt=None):
     refusal: the task tries again later and the delivery is never marked failed for it; the SMTP
     session is dropped at once rather than left waiting (mail.send aborts when the hand-off cannot be
     recorded). A database error after the server accepted the message is tried again too, but only
-    to record it: the retry carries the claim's attempt (``accepted_attempt``) and marks the row sent
-    under it, where a fresh claim would find the hand-off and call the row unconfirmed."""
+    to record it: in place while the claim's lease runs (``record_sent``), then by a retry that carries
+    the claim's attempt (``accepted_attempt``) and marks the row sent under it, where a fresh claim
+    would find the hand-off and call the row unconfirmed."""
     try:
         if accepted_attempt is not None:
             services.delivery_sent(delivery_id=delivery_id, attempt=accepted_attempt)
@@ -172,7 +194,7 @@ def deliver(self, delivery_id, accepted_attempt=None):
         with mail.mail_connection() as backend:
             mail.send(backend, message, on_handoff=lambda: services.delivery_handed_off(delivery=delivery))
             accepted_attempt = delivery.attempts
-            services.delivery_sent(delivery_id=delivery_id, attempt=accepted_attempt)
+            record_sent(delivery, accepted_attempt)
         return "sent"
     except (*CONNECTION_ERRORS, services.LeaseLost) as exc:
         if accepted_attempt is None:
