@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 #: What is worth another attempt: the server refused for now, or the network failed.
 RETRYABLE = (smtplib.SMTPException, ConnectionError, OSError)
-#: A fan-out that could not reach the broker or the database runs again (it is idempotent).
-FAN_OUT_OPTIONS = {"autoretry_for": (BrokerError,), "retry_backoff": 5, "max_retries": 5}
+#: A fan-out that could not reach the broker or the database (a restart, a deadlock) runs again (it is
+#: idempotent). Failing instead, a fan-out the outbox handed over would leave its row done with the
+#: error, and the report would never be sent.
+FAN_OUT_OPTIONS = {"autoretry_for": (BrokerError, *CONNECTION_ERRORS), "retry_backoff": 5, "max_retries": 5}
 
 
 class DeliveryTask(Task):

@@ -342,6 +342,37 @@ def test_a_sent_mark_still_failing_when_the_lease_ends_is_retried_with_the_attem
     assert len(smtp.received()) == 1
 
 
+def test_a_fan_out_that_meets_a_database_error_runs_again_instead_of_failing_for_good(
+    coalition, member_a, secretariat, monkeypatch
+):
+    """tests/reports/test_worker.py saw the notice's fan-out deadlock at its commit against a write to
+    its pledge: failing for good, its outbox row was done with the error and the notice never went."""
+    from django.db import OperationalError
+
+    from tests import factories
+
+    pledge = factories.make_pledge(coalition=coalition, member=member_a, status="confirmed")
+    real = services.deliveries_prepare
+    calls = []
+
+    def deadlocked_once(**kwargs):
+        calls.append(kwargs["period"])
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "deliveries_prepare", deadlocked_once)
+    saved, celery_app.conf.task_eager_propagates = celery_app.conf.task_eager_propagates, False
+    try:
+        result = tasks.send_confirmation_notice.apply(kwargs={"pledge_id": pledge.pk})
+    finally:
+        celery_app.conf.task_eager_propagates = saved
+
+    assert result.successful(), result.traceback
+    assert calls == [f"pledge-{pledge.pk}-confirmed"] * 2
+    assert Delivery.objects.filter(report=Report.NOTICE, pledge=pledge).exists()
+
+
 def test_only_deliveries_past_their_attempt_or_their_lease_count_as_stalled(coalition):
     now = timezone.now()
     rows = [prepare(coalition, email=f"r{n}@example.org") for n in range(7)]
