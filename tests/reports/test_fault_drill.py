@@ -308,11 +308,6 @@ def drill(worker_log_dir):
         postgres.stop()
 
 
-@pytest.mark.xfail(
-    reason="open (issue 11): passed on its branch (500 received, 0 duplicates, 0 failed); failed once on the "
-    "merged tree after the change feed and webhooks joined, not yet diagnosed",
-    strict=False,
-)
 def test_500_emails_survive_restarts_of_postgresql_redis_and_smtp_and_a_notice_waits_out_redis(drill):
     """500 digest emails; PostgreSQL restarted (pg_ctl restart -m fast) after 60 were received, Redis
     (down 2 s, restarted empty) after 200, the SMTP server (down 2 s) after 340: 500 received, 0
