@@ -274,12 +274,12 @@ def delivery_handed_off(*, delivery):
     delivery.handed_off_at = now
 
 
-def delivery_sent(*, delivery):
-    """The server accepted the message (whatever became of the lease: it has the message)."""
-    delivery.status, delivery.sent_at = D.SENT, timezone.now()
+def delivery_sent(*, delivery_id, attempt):
+    """The server accepted the message of claim ``attempt`` (whatever became of the lease, or of the
+    row since: a sweep may have called it unconfirmed meanwhile, but the server has the message)."""
     with _quick_commit():
-        Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
-            status=D.SENT, sent_at=delivery.sent_at, lease_until=None
+        Delivery.objects.filter(pk=delivery_id, attempts=attempt).update(
+            status=D.SENT, sent_at=timezone.now(), lease_until=None
         )
 
 

@@ -4,11 +4,13 @@ or a slow server touches one email, never the batch."""
 
 import logging
 import smtplib
+import time
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from coalition.errors import CONNECTION_ERRORS
@@ -22,8 +24,10 @@ logger = logging.getLogger(__name__)
 
 #: What is worth another attempt: the server refused for now, or the network failed.
 RETRYABLE = (smtplib.SMTPException, ConnectionError, OSError)
-#: A fan-out that could not reach the broker or the database runs again (it is idempotent).
-FAN_OUT_OPTIONS = {"autoretry_for": (BrokerError,), "retry_backoff": 5, "max_retries": 5}
+#: A fan-out that could not reach the broker or the database (a restart, a deadlock) runs again (it is
+#: idempotent). Failing instead, a fan-out the outbox handed over would leave its row done with the
+#: error, and the report would never be sent.
+FAN_OUT_OPTIONS = {"autoretry_for": (BrokerError, *CONNECTION_ERRORS), "retry_backoff": 5, "max_retries": 5}
 
 
 class DeliveryTask(Task):
@@ -150,28 +154,60 @@ def database_countdown(retries):
     return get_exponential_backoff_interval(factor=1, retries=retries, maximum=30, full_jitter=True) + 1
 
 
+def record_sent(delivery, attempt):
+    """``services.delivery_sent``, tried again in place while the database is away and the claim's
+    lease runs (a restart takes seconds): the server has the message, and only this process knows it.
+    While the lease runs no other sender touches the row, so waiting here changes nothing for anyone;
+    after it the error goes up, to a retry that carries the attempt. (A connection that broke is
+    closed by the failed transaction itself: the next try opens another.)"""
+    pause = 0.1
+    while True:
+        try:
+            return services.delivery_sent(delivery_id=delivery.pk, attempt=attempt)
+        except CONNECTION_ERRORS as exc:
+            left = (delivery.lease_until - timezone.now()).total_seconds()
+            if left <= 0:
+                raise
+            logger.warning("Report delivery %s accepted by the server, recording it in place: %r", delivery.pk, exc)
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 2)
+
+
 @shared_task(bind=True, base=DeliveryTask)
-def deliver(self, delivery_id):
+def deliver(self, delivery_id, accepted_attempt=None):
     """Send one ledger row, at most once: ``sent``, ``skipped`` (done already), ``busy`` (another
     sender's lease runs: it owns the outcome) or ``unconfirmed``.
 
     A database error (a restart, a pooler's hiccup) or a lease that ran out is not the mail server's
     refusal: the task tries again later and the delivery is never marked failed for it; the SMTP
     session is dropped at once rather than left waiting (mail.send aborts when the hand-off cannot be
-    recorded)."""
+    recorded). A database error after the server accepted the message is tried again too, but only
+    to record it: in place while the claim's lease runs (``record_sent``), then by a retry that carries
+    the claim's attempt (``accepted_attempt``) and marks the row sent under it, where a fresh claim
+    would find the hand-off and call the row unconfirmed."""
     try:
+        if accepted_attempt is not None:
+            services.delivery_sent(delivery_id=delivery_id, attempt=accepted_attempt)
+            return "sent"
         outcome, delivery = services.delivery_claim(delivery_id=delivery_id)
         if outcome != "claimed":
             return outcome
         message = emails.build_message(delivery)
         with mail.mail_connection() as backend:
             mail.send(backend, message, on_handoff=lambda: services.delivery_handed_off(delivery=delivery))
-            services.delivery_sent(delivery=delivery)
+            accepted_attempt = delivery.attempts
+            record_sent(delivery, accepted_attempt)
         return "sent"
     except (*CONNECTION_ERRORS, services.LeaseLost) as exc:
-        logger.warning("Report delivery %s interrupted, trying again: %r", delivery_id, exc)
+        if accepted_attempt is None:
+            logger.warning("Report delivery %s interrupted, trying again: %r", delivery_id, exc)
+        else:
+            logger.warning("Report delivery %s accepted by the server, recording it again: %r", delivery_id, exc)
         raise self.retry(
-            exc=exc, countdown=database_countdown(self.request.retries), max_retries=settings.REPORTS_DB_RETRIES
+            exc=exc,
+            kwargs=None if accepted_attempt is None else {**self.request.kwargs, "accepted_attempt": accepted_attempt},
+            countdown=database_countdown(self.request.retries),
+            max_retries=settings.REPORTS_DB_RETRIES,
         ) from exc
     except RETRYABLE as exc:
         replied = isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)

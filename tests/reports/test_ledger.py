@@ -281,6 +281,98 @@ def test_a_database_error_at_the_hand_off_drops_the_smtp_session_at_once_and_is_
     assert len(smtp.received()) == 1
 
 
+def test_a_database_error_after_the_server_accepted_the_message_is_tried_again_in_place(coalition, smtp, monkeypatch):
+    """The database restarts between the server's 250 and the sent mark (the fault drill's PostgreSQL
+    restart hit it): the mark is tried again by the same run, with nothing sent again and no retry
+    through the broker (a broker that loses its queue would lose what only this run knows)."""
+    from django.db import OperationalError
+
+    delivery = prepare(coalition)
+    real = services.delivery_sent
+    calls = []
+
+    def broken_once(*, delivery_id, attempt):
+        calls.append(attempt)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(delivery_id=delivery_id, attempt=attempt)
+
+    monkeypatch.setattr(services, "delivery_sent", broken_once)
+    monkeypatch.setattr(tasks.deliver, "retry", lambda **kwargs: pytest.fail("retried through the broker"))
+
+    assert run_deliver(delivery) == "sent"
+    assert calls == [1, 1]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.lease_until) == (D.SENT, 1, None)
+    assert delivery.handed_off_at is not None and delivery.sent_at is not None
+    assert len(smtp.received()) == 1
+
+
+def test_a_sent_mark_still_failing_when_the_lease_ends_is_retried_with_the_attempt_and_wins_over_unconfirmed(
+    coalition, smtp, monkeypatch, settings
+):
+    """The database stays away past the claim's lease: the retry carries the accepted attempt and
+    records it, even over the ``unconfirmed`` a sweep's claim wrote meanwhile; no second claim, no
+    second message."""
+    from django.db import OperationalError
+
+    settings.REPORTS_SEND_LEASE = 1
+    delivery = prepare(coalition)
+    real = services.delivery_sent
+    calls = []
+
+    def broken_past_the_lease(*, delivery_id, attempt):
+        calls.append(attempt)
+        row = Delivery.objects.get(pk=delivery_id)
+        if row.status != D.UNCONFIRMED and timezone.now() < row.lease_until:
+            raise OperationalError("the database system is starting up")
+        if row.status != D.UNCONFIRMED:
+            # Meanwhile the sweep found the row handed off with its lease run out.
+            Delivery.objects.filter(pk=delivery_id).update(status=D.UNCONFIRMED)
+            raise OperationalError("the database system is starting up")
+        return real(delivery_id=delivery_id, attempt=attempt)
+
+    monkeypatch.setattr(services, "delivery_sent", broken_past_the_lease)
+    monkeypatch.setattr(tasks, "database_countdown", lambda retries: 0)
+
+    assert run_deliver(delivery) == "sent"
+    assert set(calls) == {1} and len(calls) > 2
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.lease_until) == (D.SENT, 1, None)
+    assert len(smtp.received()) == 1
+
+
+def test_a_fan_out_that_meets_a_database_error_runs_again_instead_of_failing_for_good(
+    coalition, member_a, secretariat, monkeypatch
+):
+    """tests/reports/test_worker.py saw the notice's fan-out deadlock at its commit against a write to
+    its pledge: failing for good, its outbox row was done with the error and the notice never went."""
+    from django.db import OperationalError
+
+    from tests import factories
+
+    pledge = factories.make_pledge(coalition=coalition, member=member_a, status="confirmed")
+    real = services.deliveries_prepare
+    calls = []
+
+    def deadlocked_once(**kwargs):
+        calls.append(kwargs["period"])
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "deliveries_prepare", deadlocked_once)
+    saved, celery_app.conf.task_eager_propagates = celery_app.conf.task_eager_propagates, False
+    try:
+        result = tasks.send_confirmation_notice.apply(kwargs={"pledge_id": pledge.pk})
+    finally:
+        celery_app.conf.task_eager_propagates = saved
+
+    assert result.successful(), result.traceback
+    assert calls == [f"pledge-{pledge.pk}-confirmed"] * 2
+    assert Delivery.objects.filter(report=Report.NOTICE, pledge=pledge).exists()
+
+
 def test_only_deliveries_past_their_attempt_or_their_lease_count_as_stalled(coalition):
     now = timezone.now()
     rows = [prepare(coalition, email=f"r{n}@example.org") for n in range(7)]
