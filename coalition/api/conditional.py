@@ -20,7 +20,10 @@ in the cache, replaced on the commit of every write that can change a list or wh
 change-feed row, every seat, API key and user saved or deleted): an entry is good only for the
 generation it was stored under, so a write, a revoked key or a removed seat sends the next request
 through the view again. A request with a cookie, or ``If-None-Match: *``, always goes through the
-view. Such 304s are not counted by the key's rate limit and do not move its "last used".
+view. Such 304s are not counted by the key's rate limit and do not move its "last used". The same
+generation lets ``coalition.api.authentication`` remember a key found valid (with its owner's seats)
+and ``_stamp`` read a list's stamp once per generation: a repeated list request then runs only its
+page query.
 
 Every other answer (a detail, the CSV, the browsable pages, a list without ``fingerprint_models``)
 hashes its rendered body, which is right by construction. The ETag alone decides a 304:
