@@ -5,7 +5,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,7 +80,7 @@ def _remembered(digest):
     current generation; and the generation, to store under if not."""
     if not settings.API_REVALIDATION_TIMEOUT:
         return _Remembered()
-    found = cache.get_many([_entry_key(digest), conditional.GENERATION_KEY])
+    found = conditional.shared.get_many([_entry_key(digest), conditional.GENERATION_KEY])
     generation = found.get(conditional.GENERATION_KEY)
     entry = found.get(_entry_key(digest))
     if generation is None or entry is None or entry["generation"] != generation:
@@ -109,4 +108,4 @@ def _remember(digest, generation, api_key):
         "owner": {field: getattr(owner, field) for field in _OWNER_FIELDS},
         "seats": permissions.seat_rows(owner),
     }
-    cache.set(_entry_key(digest), entry, timeout=settings.API_REVALIDATION_TIMEOUT)
+    conditional.shared.set(_entry_key(digest), entry, timeout=settings.API_REVALIDATION_TIMEOUT)

@@ -34,6 +34,7 @@ revalidating with ``If-Modified-Since`` only would be told nothing changed.
 
 import functools
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -103,13 +104,13 @@ def _stamp(models):
     if not settings.API_REVALIDATION_TIMEOUT:
         return change_stamp(models)
     key = "api-revalidation:stamp:" + ",".join(model._meta.label_lower for model in models)
-    found = cache.get_many([GENERATION_KEY, key])
+    found = shared.get_many([GENERATION_KEY, key])
     generation, entry = found.get(GENERATION_KEY), found.get(key)
     if generation is not None and entry is not None and entry[0] == generation:
         return entry[1]
     stamp = change_stamp(models)
     if generation is not None:
-        cache.set(key, (generation, stamp), timeout=settings.API_REVALIDATION_TIMEOUT)
+        shared.set(key, (generation, stamp), timeout=settings.API_REVALIDATION_TIMEOUT)
     return stamp
 
 
@@ -168,12 +169,44 @@ class ConditionalGetMixin:
 # --- Revalidation without the view ----------------------------------------------------------------
 
 GENERATION_KEY = "api-revalidation:generation"
+logger = logging.getLogger(__name__)
+
+
+class _Tolerant:
+    """The cache, for what is only a shortcut: a cache that does not answer (Redis down) is a miss
+    and a write that is not kept, never an error — a pledge is confirmed with Redis down, and a list
+    is then answered by its view. (A generation not replaced because Redis was unreachable from the
+    writer only is the one case an entry could outlive a write: until it expires.)"""
+
+    def get_many(self, keys):
+        try:
+            return cache.get_many(keys)
+        except Exception as exc:  # noqa: BLE001 - any cache failure: the shortcut is skipped
+            logger.warning("API revalidation cache unreachable: %s", exc)
+            return {}
+
+    def set(self, key, value, timeout):
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - as above
+            logger.warning("API revalidation cache unreachable: %s", exc)
+
+    def add(self, key, value, timeout):
+        try:
+            cache.add(key, value, timeout=timeout)
+            return cache.get(key)
+        except Exception as exc:  # noqa: BLE001 - as above
+            logger.warning("API revalidation cache unreachable: %s", exc)
+            return None
+
+
+shared = _Tolerant()
 _REPLAYED_HEADERS = ("Vary", "Cache-Control", "Content-Language")
 
 
 def new_generation():
     """Every entry stored so far stops matching (on the commit of a write: see ``writes_changed``)."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    shared.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def writes_changed(**kwargs):
@@ -223,7 +256,7 @@ class RevalidationMiddleware:
         if not settings.API_REVALIDATION_TIMEOUT or not _eligible(request):
             return self.get_response(request)
         key = _entry_key(request)
-        found = cache.get_many([key, GENERATION_KEY])
+        found = shared.get_many([key, GENERATION_KEY])
         generation = found.get(GENERATION_KEY)
         entry = found.get(key)
         header = request.META.get("HTTP_IF_NONE_MATCH", "")
@@ -238,14 +271,13 @@ class RevalidationMiddleware:
         if generation is None:
             # The first request since the cache was emptied: any generation will do, taken before the
             # view reads anything (a write committing meanwhile replaces it, so no entry of ours lives).
-            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-            generation = cache.get(GENERATION_KEY)
+            generation = shared.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         response = self.get_response(request)
         etag = getattr(request, "fingerprint_etag", None)
         stored = generation is not None and etag is not None and response.get("ETag") == etag
         if stored and response.status_code in (200, 304):
             headers = {name: response[name] for name in _REPLAYED_HEADERS if name in response}
-            cache.set(
+            shared.set(
                 key,
                 {"generation": generation, "etag": etag, "headers": headers},
                 timeout=settings.API_REVALIDATION_TIMEOUT,

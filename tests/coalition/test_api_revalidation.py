@@ -188,3 +188,27 @@ class TestRememberedKey(APITestBase):
             client.get(PLEDGES)
         key.refresh_from_db()
         assert key.last_used_at == later
+
+
+class _Unreachable:
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        return fail
+
+
+class TestCacheDown(APITestBase):
+    """The revalidation cache is a shortcut: with it down (Redis stopped), writes go on and lists are
+    answered by their views (the fault drill confirms a pledge with Redis down)."""
+
+    def test_writes_and_lists_go_on_without_the_cache(self, api, pledge, settings, monkeypatch, coalition, member_a):
+        settings.API_REVALIDATION_TIMEOUT = 3600
+        client = api("partner")
+        etag = client.get(PLEDGES)["ETag"]
+        monkeypatch.setattr(conditional, "cache", _Unreachable())
+        services.pledge_update(acting_user=None, pledge=pledge, version=pledge.version, title="Renamed")
+        factories.make_pledge(coalition=coalition, member=member_a)
+        response = client.get(PLEDGES, HTTP_IF_NONE_MATCH=etag)
+        assert response.status_code == 200 and response["ETag"] != etag
+        assert client.get(PLEDGES, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
