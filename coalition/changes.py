@@ -294,6 +294,11 @@ def _visible_keys(user_id, coalition_id):
     return keys
 
 
+def newest_row_id():
+    """The id of the newest change row (0: none); on SQLite, whose writers take turns, commit order."""
+    return Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def _position_now():
     """Where the feed stands inside the current transaction: ``(transaction id, 0)`` on PostgreSQL
     (every row decided before now belongs to an older transaction, see the module's docstring),
@@ -301,7 +306,7 @@ def _position_now():
     txid = _transaction_id()
     if txid:
         return txid, 0
-    return 0, Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return 0, newest_row_id()
 
 
 def former_seats(user_id, after):

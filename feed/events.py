@@ -117,7 +117,7 @@ def horizon():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
             return cursor.fetchone()[0], 0
-    return 0, Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return 0, changes.newest_row_id()
 
 
 def _between(after, until):

@@ -54,23 +54,30 @@ class Figures:
     meetings: list
 
 
-def _figures(request, coalition, last_meeting):
+def _figures_key(surface, request, coalition, last_meeting, filters, **extra):
+    """The cache key of the dashboard's figures (or of their HTML): the figures' fingerprint, plus
+    the last held meeting and the day, since ages and "since the meeting" move with them and not with
+    the coalition's change stamp."""
+    context = {
+        **filters,
+        **extra,
+        "meeting": f"{last_meeting.pk}:{last_meeting.updated_at.isoformat()}" if last_meeting else "none",
+        "today": timezone.localdate().isoformat(),
+    }
+    return figure_cache.fingerprint(surface, coalition, request.user, context)
+
+
+def _figures(request, coalition, last_meeting, form=None):
     """The filter form, the figures it selects (changes counted since ``last_meeting``) and their
-    charts, cached under the figures' fingerprint. The key also names the last held meeting and the
-    day: ages and "since the meeting" move with them, not with the coalition's change stamp."""
-    form = DashboardFilterForm(request.GET if request.GET else None)
+    charts, cached under the figures' key."""
+    form = form or DashboardFilterForm(request.GET if request.GET else None)
     filters = form.summary_filters()
 
     def compute():
         result = figures_for(coalition, last_meeting, **filters)
         return result, _charts(result)
 
-    context = {
-        **filters,
-        "meeting": f"{last_meeting.pk}:{last_meeting.updated_at.isoformat()}" if last_meeting else "none",
-        "today": timezone.localdate().isoformat(),
-    }
-    key = figure_cache.fingerprint("dashboard", coalition, request.user, context)
+    key = _figures_key("dashboard", request, coalition, last_meeting, filters)
     result, drawn = figure_cache.cached(key, compute)
     return form, result, drawn
 
@@ -81,17 +88,11 @@ def _figure_html(request, coalition, last_meeting):
     the cache reads no figures and renders no chart or table, only the parts that are the reader's
     own (meetings, action items, recent changes, the forms with their CSRF token)."""
     form = DashboardFilterForm(request.GET if request.GET else None)
-    filters = form.summary_filters()
-    context = {
-        **filters,
-        "meeting": f"{last_meeting.pk}:{last_meeting.updated_at.isoformat()}" if last_meeting else "none",
-        "today": timezone.localdate().isoformat(),
-        "query": request.GET.urlencode(),
-    }
-    key = figure_cache.fingerprint("dashboard-html", coalition, request.user, context)
+    query = request.GET.urlencode()
+    key = _figures_key("dashboard-html", request, coalition, last_meeting, form.summary_filters(), query=query)
 
     def render_parts():
-        _form, figures, chart_set = _figures(request, coalition, last_meeting)
+        _form, figures, chart_set = _figures(request, coalition, last_meeting, form)
         parts = {
             "coalition": coalition,
             "summary": figures.summary,
@@ -104,7 +105,7 @@ def _figure_html(request, coalition, last_meeting):
                     ("channel", _("By channel"), _("Channel")),
                 )
             ],
-            "query": request.GET.urlencode(),
+            "query": query,
             "pledge_statuses": dict(Pledge.Status.choices),
             "priority_statuses": dict(PriorityPurchase.Status.choices),
         }

@@ -80,10 +80,8 @@ def _remembered(digest):
     current generation; and the generation, to store under if not."""
     if not settings.API_REVALIDATION_TIMEOUT:
         return _Remembered()
-    found = conditional.shared.get_many([_entry_key(digest), conditional.GENERATION_KEY])
-    generation = found.get(conditional.GENERATION_KEY)
-    entry = found.get(_entry_key(digest))
-    if generation is None or entry is None or entry["generation"] != generation:
+    entry, generation = conditional.current(_entry_key(digest))
+    if entry is None:
         return _Remembered(generation=generation)
     owner = _from_db(get_user_model(), entry["owner"])
     api_key = _from_db(APIKey, entry["key"])
@@ -103,9 +101,8 @@ def _from_db(model, values):
 def _remember(digest, generation, api_key):
     owner = api_key.owner
     entry = {
-        "generation": generation,
         "key": {field.attname: getattr(api_key, field.attname) for field in APIKey._meta.concrete_fields},
         "owner": {field: getattr(owner, field) for field in _OWNER_FIELDS},
         "seats": permissions.seat_rows(owner),
     }
-    conditional.shared.set(_entry_key(digest), entry, timeout=settings.API_REVALIDATION_TIMEOUT)
+    conditional.keep(_entry_key(digest), generation, entry)

@@ -104,13 +104,10 @@ def _stamp(models):
     if not settings.API_REVALIDATION_TIMEOUT:
         return change_stamp(models)
     key = "api-revalidation:stamp:" + ",".join(model._meta.label_lower for model in models)
-    found = shared.get_many([GENERATION_KEY, key])
-    generation, entry = found.get(GENERATION_KEY), found.get(key)
-    if generation is not None and entry is not None and entry[0] == generation:
-        return entry[1]
-    stamp = change_stamp(models)
-    if generation is not None:
-        shared.set(key, (generation, stamp), timeout=settings.API_REVALIDATION_TIMEOUT)
+    stamp, generation = current(key)
+    if stamp is None:
+        stamp = change_stamp(models)
+        keep(key, generation, stamp)
     return stamp
 
 
@@ -204,6 +201,22 @@ shared = _Tolerant()
 _REPLAYED_HEADERS = ("Vary", "Cache-Control", "Content-Language")
 
 
+def current(key):
+    """``(value, generation)``: what is kept under ``key`` if it was kept in the current generation
+    (else None), and that generation (None if the cache has none or does not answer), in one read."""
+    found = shared.get_many([key, GENERATION_KEY])
+    generation, entry = found.get(GENERATION_KEY), found.get(key)
+    if generation is None or entry is None or entry[0] != generation:
+        return None, generation
+    return entry[1], generation
+
+
+def keep(key, generation, value):
+    """Keep ``value`` under ``key`` for ``generation`` (read before what ``value`` was made from)."""
+    if generation is not None:
+        shared.set(key, (generation, value), timeout=settings.API_REVALIDATION_TIMEOUT)
+
+
 def new_generation():
     """Every entry stored so far stops matching (on the commit of a write: see ``writes_changed``)."""
     shared.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
@@ -256,11 +269,9 @@ class RevalidationMiddleware:
         if not settings.API_REVALIDATION_TIMEOUT or not _eligible(request):
             return self.get_response(request)
         key = _entry_key(request)
-        found = shared.get_many([key, GENERATION_KEY])
-        generation = found.get(GENERATION_KEY)
-        entry = found.get(key)
+        entry, generation = current(key)
         header = request.META.get("HTTP_IF_NONE_MATCH", "")
-        if entry is not None and generation is not None and entry["generation"] == generation and header:
+        if entry is not None and header:
             tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
             if entry["etag"] in tags:
                 response = HttpResponseNotModified()
@@ -274,12 +285,7 @@ class RevalidationMiddleware:
             generation = shared.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         response = self.get_response(request)
         etag = getattr(request, "fingerprint_etag", None)
-        stored = generation is not None and etag is not None and response.get("ETag") == etag
-        if stored and response.status_code in (200, 304):
+        if etag is not None and response.get("ETag") == etag and response.status_code in (200, 304):
             headers = {name: response[name] for name in _REPLAYED_HEADERS if name in response}
-            shared.set(
-                key,
-                {"generation": generation, "etag": etag, "headers": headers},
-                timeout=settings.API_REVALIDATION_TIMEOUT,
-            )
+            keep(key, generation, {"etag": etag, "headers": headers})
         return response

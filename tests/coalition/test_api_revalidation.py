@@ -147,7 +147,7 @@ class TestRememberedKey(APITestBase):
         assert key.pk == Key.objects.get(owner=partner).pk and key.revoked_at is None
         from django.core.cache import cache
 
-        entry = cache.get(f"api-key:{key.digest}")
+        _generation, entry = cache.get(f"api-key:{key.digest}")
         assert "password" not in entry["owner"] and entry["seats"]
 
     def test_a_revoked_key_a_deactivated_owner_and_a_new_seat_are_read_again(
