@@ -43,8 +43,9 @@ class APIKeyAuthentication(authentication.TokenAuthentication):
             if not api_key.owner.is_active:
                 raise exceptions.AuthenticationFailed(_("The key's owner is inactive."))
         now = timezone.now()
-        # Touch last_used_at at most once a minute: a busy key should not write on every request.
-        touched = api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60
+        # Touch last_used_at at most once a minute: a busy key should not write on every request (and
+        # an answer repeated from the cache goes through here again after as long).
+        touched = api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > conditional.FRESH_FOR
         if touched:
             APIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             api_key.last_used_at = now

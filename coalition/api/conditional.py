@@ -15,15 +15,20 @@ would have done), never an old one for data that changed.
 ``RevalidationMiddleware``, near the top of the stack, answers such a request itself when an earlier
 answer to the same request (the same key, address, ``Accept`` and ``Accept-Language``, the same day)
 left its fingerprint ETag in the cache and nothing has been written since: a 304 from one cache read,
-before sessions, authentication, permissions or any query. "Nothing written since" is a generation
-in the cache, replaced on the commit of every write that can change a list or who reads it (every
-change-feed row, every seat, API key and user saved or deleted): an entry is good only for the
-generation it was stored under, so a write, a revoked key or a removed seat sends the next request
-through the view again. A request with a cookie, or ``If-None-Match: *``, always goes through the
-view. Such 304s are not counted by the key's rate limit and do not move its "last used". The same
-generation lets ``coalition.api.authentication`` remember a key found valid (with its owner's seats)
-and ``_stamp`` read a list's stamp once per generation: a repeated list request then runs only its
-page query.
+before sessions, authentication, permissions or any query. A request asked for a second time in a
+generation also leaves its body (up to ``MAX_KEPT_BODY``), and from the third on a GET without a
+matching ``If-None-Match`` is given that 200 from the cache, counted by the key's rate limit as the
+view would count it (a refusal goes through the view, which answers the 429); a walk through every
+page asks each once and keeps no body. "Nothing written since" is a generation in the cache, replaced
+on the commit of every write that can change a list or who reads it (every change-feed row, every
+seat, API key and user saved or deleted): an entry is good only for the generation it was stored
+under, so a write, a revoked key or a removed seat sends the next request through the view again. An
+entry is used for at most ``FRESH_FOR`` seconds after the view last answered, so the view still sees
+a polling key about once a minute (its "last used" moves). A request with a cookie, or
+``If-None-Match: *``, always goes through the view. 304s from the cache are not counted by the key's
+rate limit. The same generation lets ``coalition.api.authentication`` remember a key found valid
+(with its owner's seats) and ``_stamp`` read a list's stamp once per generation: a request through
+the view then runs only its page query.
 
 Every other answer (a detail, the CSV, the browsable pages, a list without ``fingerprint_models``)
 hashes its rendered body, which is right by construction. The ETag alone decides a 304:
@@ -41,7 +46,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as default_connection
 from django.db import connections, router, transaction
-from django.http import HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_etags, quote_etag
@@ -198,7 +203,7 @@ class _Tolerant:
 
 
 shared = _Tolerant()
-_REPLAYED_HEADERS = ("Vary", "Cache-Control", "Content-Language")
+_REPLAYED_HEADERS = {"etag", "vary", "cache-control", "content-language"}
 
 
 def current(key):
@@ -245,7 +250,7 @@ def _entry_key(request):
         timezone.localdate().isoformat(),
     )
     digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
-    return f"api-revalidation:{digest}"
+    return f"api-revalidation:answer:{digest}"
 
 
 def _eligible(request):
@@ -258,9 +263,37 @@ def _eligible(request):
     )
 
 
+#: How long a kept answer is given without the view: at most this long after the view last answered
+#: the same request (so a key polling from the cache still has its "last used" moved about once a
+#: minute, coalition.api.authentication). Past it the entry still counts as seen, and the view
+#: renews it.
+FRESH_FOR = 60
+#: The largest body kept for repeating (a page of 200 pledges is about 130 KB).
+MAX_KEPT_BODY = 512 * 1024
+_NOT_KEPT_HEADERS = {"content-length", "set-cookie"}
+
+
+def _repeat(entry, request):
+    """The kept 200 of ``entry`` for ``request``, counted by the throttles that counted the first;
+    None if a throttle refuses it (the view then answers the 429) or the cache does not answer."""
+    try:
+        for throttle_class, key in entry["throttled_by"]:
+            throttle = throttle_class()
+            if throttle.rate is not None and not throttle.allow_key(key):
+                return None
+    except Exception as exc:  # noqa: BLE001 - a cache failure: the view answers, as without the shortcut
+        logger.warning("API revalidation cache unreachable: %s", exc)
+        return None
+    response = HttpResponse(entry["body"], status=200)
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response
+
+
 class RevalidationMiddleware:
-    """Answers a repeated conditional GET of an API list with a 304 from the cache when nothing was
-    written since its ETag was given (see the module's docstring)."""
+    """Answers a repeated GET of an API list from the cache when nothing was written since the view
+    gave the same answer: a 304 for a matching ``If-None-Match``, else (from the third request on)
+    the kept 200 (see the module's docstring)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -270,15 +303,18 @@ class RevalidationMiddleware:
             return self.get_response(request)
         key = _entry_key(request)
         entry, generation = current(key)
-        header = request.META.get("HTTP_IF_NONE_MATCH", "")
-        if entry is not None and header:
-            tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+        tags = {tag.removeprefix("W/") for tag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))}
+        if entry is not None and entry["until"] > timezone.now().timestamp() and "*" not in tags:
             if entry["etag"] in tags:
                 response = HttpResponseNotModified()
-                response["ETag"] = entry["etag"]
-                for name, value in entry["headers"].items():
-                    response[name] = value
+                for name, value in entry["headers"]:
+                    if name.lower() in _REPLAYED_HEADERS:
+                        response[name] = value
                 return response
+            if entry["body"] is not None and request.method == "GET":
+                response = _repeat(entry, request)
+                if response is not None:
+                    return response
         if generation is None:
             # The first request since the cache was emptied: any generation will do, taken before the
             # view reads anything (a write committing meanwhile replaces it, so no entry of ours lives).
@@ -286,6 +322,27 @@ class RevalidationMiddleware:
         response = self.get_response(request)
         etag = getattr(request, "fingerprint_etag", None)
         if etag is not None and response.get("ETag") == etag and response.status_code in (200, 304):
-            headers = {name: response[name] for name in _REPLAYED_HEADERS if name in response}
-            keep(key, generation, {"etag": etag, "headers": headers})
+            keep(key, generation, _entry(request, response, etag, entry))
         return response
+
+
+def _entry(request, response, etag, seen):
+    """What is kept of the view's answer: its ETag and headers; its body too (and the throttles that
+    counted it) when the same request was answered before in this generation, so that an answer
+    asked for once, as a walk through every page asks, keeps no body."""
+    if response.status_code == 200:
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT_HEADERS]
+        body = None
+        if seen is not None and request.method == "GET" and not response.cookies:
+            body = response.content if len(response.content) <= MAX_KEPT_BODY else None
+    elif seen is not None and seen["etag"] == etag:  # a 304 from the view: the answer kept still holds
+        headers, body = seen["headers"], seen["body"]
+    else:
+        headers, body = list(response.items()), None
+    return {
+        "etag": etag,
+        "headers": headers,
+        "body": body,
+        "throttled_by": getattr(request, "throttled_by", ()),
+        "until": timezone.now().timestamp() + FRESH_FOR,
+    }

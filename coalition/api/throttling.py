@@ -21,10 +21,18 @@ class AtomicWindowMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        # What counted this request, so that an answer repeated from the cache (RevalidationMiddleware)
+        # is counted in the same window.
+        django_request = getattr(request, "_request", request)
+        django_request.throttled_by = [*getattr(django_request, "throttled_by", ()), (type(self), self.key)]
+        return self.allow_key(self.key)
+
+    def allow_key(self, key):
+        """Count one request in ``key``'s current window; False once the allowance is spent."""
         self.now = time.time()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        counter = f"{self.key}:{window}"
+        counter = f"{key}:{window}"
         for _attempt in range(3):
             self.cache.add(counter, 0, timeout=self.duration + 1)
             try:

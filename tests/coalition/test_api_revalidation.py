@@ -92,6 +92,83 @@ class TestRevalidation(APITestBase):
         assert response.status_code == 304 and queries == 3
 
 
+class TestRepeatedAnswer(APITestBase):
+    """From the third identical GET in a generation, the 200 comes from the cache: the same body and
+    headers as the view's, no query, counted by the key's rate limit; a write, the end of FRESH_FOR,
+    a page asked for once and a body too large go through the view."""
+
+    @pytest.fixture(autouse=True)
+    def _on(self, settings):
+        settings.API_REVALIDATION_TIMEOUT = 3600
+
+    def get(self, client, **params):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(PLEDGES, {"page_size": 2, **params})
+        return response, len(queries)
+
+    def test_the_third_request_is_the_views_answer_without_a_query(self, api, pledge):
+        client = api("partner")
+        first, _queries = self.get(client)
+        second, second_queries = self.get(client)
+        third, queries = self.get(client)
+        assert second_queries == 1 and queries == 0  # the page query; then nothing
+        assert third.status_code == 200 and third.content == first.content == second.content
+        for header in ("ETag", "Content-Type", "Vary", "Cache-Control", "Content-Language", "Allow"):
+            assert third.get(header) == second.get(header) and third.get(header), header
+        assert third.json()["results"][0]["id"] == pledge.pk
+
+    def test_a_write_goes_through_the_view_and_a_page_asked_once_keeps_no_body(
+        self, api, pledge, coalition, member_a, monkeypatch
+    ):
+        client = api("partner")
+        for _ in range(3):
+            self.get(client)
+        services.pledge_update(acting_user=None, pledge=pledge, version=pledge.version, title="Renamed")
+        changed, queries = self.get(client)
+        assert queries > 0 and changed.json()["results"][0]["title"] == "Renamed"
+        kept = []
+        keep = conditional.keep
+        monkeypatch.setattr(conditional, "keep", lambda *args: kept.append(args[2]) or keep(*args))
+        factories.make_pledge(coalition=coalition, member=member_a)
+        self.get(client)  # the first answer of this generation: its ETag kept, not its body
+        self.get(client)
+        assert [entry["body"] is None for entry in kept if "etag" in entry] == [True, False]
+
+    def test_the_view_answers_again_once_fresh_for_has_passed(self, api, pledge, partner):
+        from datetime import timedelta
+        from unittest import mock
+
+        from django.utils import timezone
+
+        client = api("partner")
+        for _ in range(3):
+            self.get(client)
+        used = APIKey.objects.get(owner=partner).last_used_at
+        later = timezone.now() + timedelta(seconds=conditional.FRESH_FOR + 1)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            response, queries = self.get(client)
+            assert response.status_code == 200 and queries > 0
+            assert self.get(client)[1] == 0  # kept again for the next FRESH_FOR
+        assert APIKey.objects.get(owner=partner).last_used_at == later != used
+
+    def test_an_answer_from_the_cache_is_counted_by_the_rate_limit(self, api, pledge, monkeypatch):
+        from rest_framework.throttling import SimpleRateThrottle
+
+        monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "key", "4/minute")
+        client = api("partner")
+        answers = [self.get(client) for _ in range(5)]
+        assert [response.status_code for response, _queries in answers] == [200, 200, 200, 200, 429]
+        assert answers[2][1] == answers[3][1] == 0  # the third and fourth from the cache, yet counted
+        assert int(answers[4][0]["Retry-After"]) > 0
+
+    def test_a_body_too_large_is_not_kept(self, api, pledge, monkeypatch):
+        monkeypatch.setattr(conditional, "MAX_KEPT_BODY", 10)
+        client = api("partner")
+        for _ in range(2):
+            self.get(client)
+        assert self.get(client)[1] == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_write_replaces_the_generation_now_and_at_its_commit(coalition, member_a, rates):
     from django.core.cache import cache
