@@ -76,6 +76,19 @@ def _entry_key(digest):
     return f"api-key:{digest}"
 
 
+@conditional.read_ahead
+def _key_of_the_request(request):
+    """The remembered entry of the request's key, read ahead by RevalidationMiddleware (the header
+    split as DRF's TokenAuthentication splits it)."""
+    parts = authentication.get_authorization_header(request).split()
+    if len(parts) != 2 or parts[0].lower() != APIKeyAuthentication.keyword.lower().encode():
+        return ()
+    try:
+        return (_entry_key(hash_key(parts[1].decode())),)
+    except UnicodeError:
+        return ()
+
+
 def _remembered(digest):
     """The key remembered for ``digest`` (its owner's seats already known) if its entry is of the
     current generation; and the generation, to store under if not."""
