@@ -35,6 +35,7 @@ and p99 of each and their ratios to the raw view.
 
 import argparse
 import dataclasses
+import itertools
 import os
 import random
 import shutil
@@ -491,10 +492,12 @@ def api_surfaces(ctx):
 
         return call
 
+    calls = itertools.count()
+
     def fresh(query=None):
-        """A request not asked before in this generation (an unknown parameter, ignored by the list):
-        through the view, as the first poll after a write is (its key and stamp still remembered)."""
-        calls = iter(range(10**9))
+        """A request not asked before in this generation (an unknown parameter, ignored by the list,
+        numbered across every surface): through the view, as the first poll after a write is (its key
+        and stamp still remembered)."""
         return lambda: get(url, {**(query or {}), "bench": next(calls)})()
 
     filtered = {"status": "confirmed", "ordering": "-amount_eur"}

@@ -9,7 +9,7 @@ however many requests arrive at once and in however many processes.
 
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from rest_framework import throttling
 
 
@@ -34,7 +34,7 @@ class AtomicWindowMixin:
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         counter = f"{key}:{window}"
-        if isinstance(self.cache, RedisCache):
+        if isinstance(getattr(self.cache, "_cache", None), RedisCacheClient):  # Django's Redis backend
             return _count_in_redis(self.cache, counter, self.duration + 1) <= self.num_requests
         for _attempt in range(3):
             self.cache.add(counter, 0, timeout=self.duration + 1)
