@@ -323,6 +323,7 @@ def _repeat(entry, request):
     response = HttpResponse(entry["body"], status=200)
     for name, value in entry["headers"]:
         response[name] = value
+    response["Content-Length"] = str(len(entry["body"]))
     return response
 
 

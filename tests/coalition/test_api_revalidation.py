@@ -113,6 +113,7 @@ class TestRepeatedAnswer(APITestBase):
         third, queries = self.get(client)
         assert second_queries == 1 and queries == 0  # the page query; then nothing
         assert third.status_code == 200 and third.content == first.content == second.content
+        assert int(third["Content-Length"]) == len(third.content)
         for header in ("ETag", "Content-Type", "Vary", "Cache-Control", "Content-Language", "Allow"):
             assert third.get(header) == second.get(header) and third.get(header), header
         assert third.json()["results"][0]["id"] == pledge.pk
@@ -160,6 +161,19 @@ class TestRepeatedAnswer(APITestBase):
         assert [response.status_code for response, _queries in answers] == [200, 200, 200, 200, 429]
         assert answers[2][1] == answers[3][1] == 0  # the third and fourth from the cache, yet counted
         assert int(answers[4][0]["Retry-After"]) > 0
+
+    def test_one_cache_read_for_the_entry_the_key_and_the_stamp(self, api, pledge, monkeypatch):
+        client = api("partner")
+        self.get(client)  # the key and the stamp remembered
+        reads = []
+        get_many = conditional.shared.get_many
+        monkeypatch.setattr(conditional.shared, "get_many", lambda keys: reads.append(sorted(keys)) or get_many(keys))
+        response, queries = self.get(client, page_size=3)  # a request not asked before: through the view
+        assert response.status_code == 200 and queries == 1  # only its page
+        (keys,) = reads
+        assert conditional.GENERATION_KEY in keys
+        assert any(key.startswith("api-key:") for key in keys)
+        assert "api-revalidation:stamp:contributions.pledge" in keys
 
     def test_a_body_too_large_is_not_kept(self, api, pledge, monkeypatch):
         monkeypatch.setattr(conditional, "MAX_KEPT_BODY", 10)
