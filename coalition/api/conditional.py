@@ -343,11 +343,11 @@ class RevalidationMiddleware:
         found = shared.get_many(list(keys))
         token = _read_ahead.set((keys, found))
         try:
-            return self.answer(request, key, found)
+            return self._answer(request, key, found)
         finally:
             _read_ahead.reset(token)
 
-    def answer(self, request, key, found):
+    def _answer(self, request, key, found):
         entry, generation = current(key)
         tags = {tag.removeprefix("W/") for tag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))}
         if entry is not None and entry["until"] > timezone.now().timestamp() and "*" not in tags:
