@@ -10,7 +10,7 @@ from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
-from coalition.models import Coalition, Membership
+from coalition.models import Coalition, Member, Membership
 from coalition.selectors import ZERO_EUR, EuroField
 from contributions.models import (
     Allocation,
@@ -495,21 +495,10 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
     """Every member of ``coalition`` (seated now, or with a pledge counted here), pledged or not,
     with confirmed, disbursed, disbursed share of confirmed, the age in days of its oldest pledge still
     awaiting confirmation and, when ``as_of`` (an instant: meeting_cutoff) is given, what changed
-    since then. Three queries: the seats, the pledges by member, their history as of ``as_of``."""
+    since then. A fixed number of queries whatever the row count: the sums by member (member_sums:
+    one or two), the seats, the history as of ``as_of``."""
     today = today or timezone.localdate()
-    announced = Q(status=S.ANNOUNCED)
-    rows = {
-        row["member_id"]: row
-        for row in summary_pledges(coalition, **filters)
-        .filter(status__in=Pledge.COUNTED)
-        .values("member_id", "member__code", "member__name")
-        .annotate(
-            **_member_aggregates(),
-            announced=euro_sum("amount_eur", announced),
-            oldest_unconfirmed=Min("announced_on", filter=announced),
-        )
-        .order_by()
-    }
+    rows = member_sums(coalition, **filters)
     then = members_as_of(coalition, as_of, **filters) if as_of is not None else {}
     seats = {
         seat.member_id: seat
@@ -546,6 +535,62 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
         )
     result.sort(key=lambda m: (-m.confirmed_eur, -m.total_eur, m.name))
     return result
+
+
+def member_sums(coalition, *, date_from=None, date_to=None, statuses=None):
+    """Per member id with a pledge counted in ``coalition``: its code and name, total, confirmed,
+    announced and disbursed EUR, and the day its oldest pledge awaiting confirmation was announced.
+    From the totals tables (totals_member_sums) unless a period is asked for, which the totals do not
+    keep: then summed from the pledges of the period (scanned_member_sums)."""
+    if date_from or date_to:
+        return scanned_member_sums(coalition, date_from=date_from, date_to=date_to, statuses=statuses)
+    return totals_member_sums(coalition, statuses=statuses)
+
+
+def totals_member_sums(coalition, *, statuses=None):
+    """member_sums from the totals tables, and the oldest announcement awaiting confirmation from
+    the first entry of each waiting member's part of the partial index ``pledge_awaiting`` (two queries
+    over a few rows each, the same at a million pledges as at ten)."""
+    announced = Q(status=S.ANNOUNCED)
+    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
+    if statuses:
+        totals = totals.filter(status__in=statuses)
+    rows = {
+        row["member_id"]: {**row, "oldest_unconfirmed": None}
+        for row in totals.values("member_id", "member__code", "member__name")
+        .annotate(**_member_aggregates(), announced=euro_sum("amount_eur", announced))
+        .order_by()
+    }
+    # Every pledge's EUR amount is positive (pledge_amount_eur_positive): announced money means a pledge.
+    waiting = [member_id for member_id, row in rows.items() if row["announced"]]
+    if waiting:
+        oldest = Subquery(
+            Pledge.objects.published()
+            .filter(announced, coalition=coalition, member=OuterRef("pk"))
+            .order_by("announced_on")
+            .values("announced_on")[:1]
+        )
+        for member_id, day in Member.objects.filter(pk__in=waiting).annotate(day=oldest).values_list("pk", "day"):
+            rows[member_id]["oldest_unconfirmed"] = day
+    return rows
+
+
+def scanned_member_sums(coalition, **filters):
+    """member_sums summed from the pledges (one aggregate query): what a period filter needs, and the
+    reference the totals are checked against."""
+    announced = Q(status=S.ANNOUNCED)
+    return {
+        row["member_id"]: row
+        for row in summary_pledges(coalition, **filters)
+        .filter(status__in=Pledge.COUNTED)
+        .values("member_id", "member__code", "member__name")
+        .annotate(
+            **_member_aggregates(),
+            announced=euro_sum("amount_eur", announced),
+            oldest_unconfirmed=Min("announced_on", filter=announced),
+        )
+        .order_by()
+    }
 
 
 def members_as_of(coalition, when, *, date_from=None, date_to=None, statuses=None):
@@ -599,22 +644,43 @@ def headline(summary, members, coverage_rows, *, meeting=None):
     )
 
 
-def breakdowns(coalition, **filters):
-    """Counted pledges by kind and by channel (one query grouped by both), every kind and channel
-    listed, zero included: ``{"kind": [BreakdownRow], "channel": [BreakdownRow]}``."""
-    rows = list(
-        summary_pledges(coalition, **filters)
-        .filter(status__in=Pledge.COUNTED)
-        .values("kind", "channel")
-        .annotate(
-            count=Count("pk"),
-            total=euro_sum("amount_eur"),
-            confirmed=euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
-            announced=euro_sum("amount_eur", Q(status=S.ANNOUNCED)),
-            disbursed=euro_sum("disbursed_eur"),
-        )
-        .order_by()
-    )
+def breakdowns(coalition, *, date_from=None, date_to=None, statuses=None):
+    """Counted pledges by kind and by channel, every kind and channel listed, zero included:
+    ``{"kind": [BreakdownRow], "channel": [BreakdownRow]}``. One query grouped by both, over the totals
+    tables unless a period is asked for, which they do not keep: then over the pledges of the period."""
+    if date_from or date_to:
+        return scanned_breakdowns(coalition, date_from=date_from, date_to=date_to, statuses=statuses)
+    return totals_breakdowns(coalition, statuses=statuses)
+
+
+def _breakdown_sums(count):
+    """The sums by kind and channel, over pledges or totals rows narrowed to the counted statuses."""
+    return {
+        "count": count,
+        "total": euro_sum("amount_eur"),
+        "confirmed": euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
+        "announced": euro_sum("amount_eur", Q(status=S.ANNOUNCED)),
+        "disbursed": euro_sum("disbursed_eur"),
+    }
+
+
+def totals_breakdowns(coalition, *, statuses=None):
+    """breakdowns from the totals tables (a few rows per member, whatever the pledge count)."""
+    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
+    if statuses:
+        totals = totals.filter(status__in=statuses)
+    return _breakdown_rows(totals.values("kind", "channel").annotate(**_breakdown_sums(Sum("count"))).order_by())
+
+
+def scanned_breakdowns(coalition, **filters):
+    """breakdowns summed from the pledges: what a period filter needs, and the totals' reference."""
+    pledges = summary_pledges(coalition, **filters).filter(status__in=Pledge.COUNTED)
+    return _breakdown_rows(pledges.values("kind", "channel").annotate(**_breakdown_sums(Count("pk"))).order_by())
+
+
+def _breakdown_rows(grouped):
+    """The BreakdownRows by kind and by channel from rows grouped by both."""
+    rows = list(grouped)
     grand_total = sum((row["total"] for row in rows), ZERO)
 
     def by(key, choices):
