@@ -179,21 +179,21 @@ class _Tolerant:
         try:
             return cache.get_many(keys)
         except Exception as exc:  # noqa: BLE001 - any cache failure: the shortcut is skipped
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
             return {}
 
     def set(self, key, value, timeout):
         try:
             cache.set(key, value, timeout=timeout)
         except Exception as exc:  # noqa: BLE001 - as above
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
 
     def add(self, key, value, timeout):
         try:
             cache.add(key, value, timeout=timeout)
             return cache.get(key)
         except Exception as exc:  # noqa: BLE001 - as above
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
             return None
 
 
@@ -201,20 +201,22 @@ shared = _Tolerant()
 _REPLAYED_HEADERS = ("Vary", "Cache-Control", "Content-Language")
 
 
-def current(key):
+def current(key, generation_key=GENERATION_KEY):
     """``(value, generation)``: what is kept under ``key`` if it was kept in the current generation
-    (else None), and that generation (None if the cache has none or does not answer), in one read."""
-    found = shared.get_many([key, GENERATION_KEY])
-    generation, entry = found.get(GENERATION_KEY), found.get(key)
+    (else None), and that generation (None if the cache has none or does not answer), in one read.
+    ``generation_key`` names another generation than the API's (reports.figures.settled's)."""
+    found = shared.get_many([key, generation_key])
+    generation, entry = found.get(generation_key), found.get(key)
     if generation is None or entry is None or entry[0] != generation:
         return None, generation
     return entry[1], generation
 
 
-def keep(key, generation, value):
-    """Keep ``value`` under ``key`` for ``generation`` (read before what ``value`` was made from)."""
+def keep(key, generation, value, timeout=None):
+    """Keep ``value`` under ``key`` for ``generation`` (read before what ``value`` was made from), for
+    ``timeout`` seconds (the API's revalidation timeout by default)."""
     if generation is not None:
-        shared.set(key, (generation, value), timeout=settings.API_REVALIDATION_TIMEOUT)
+        shared.set(key, (generation, value), timeout=timeout or settings.API_REVALIDATION_TIMEOUT)
 
 
 def new_generation():
