@@ -3,7 +3,7 @@ so the three can never disagree, and the dashboard's own figures (headline, memb
 channel, coverage split, data as of). A fixed number of aggregate queries whatever the row count."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q, Subquery, Sum
@@ -23,6 +23,7 @@ from contributions.models import (
 )
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
+from reports import figures
 from reports.models import Delivery
 
 ZERO = Decimal("0.00")
@@ -496,7 +497,8 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
     with confirmed, disbursed, disbursed share of confirmed, the age in days of its oldest pledge still
     awaiting confirmation and, when ``as_of`` (an instant: meeting_cutoff) is given, what changed
     since then. A fixed number of queries whatever the row count: the sums by member (member_sums:
-    one or two), the seats, the history as of ``as_of``."""
+    one or two), the seats, the history as of ``as_of`` (none when kept: members_as_of), and the names
+    of members counted only then, with no seat (none unless there are such members)."""
     today = today or timezone.localdate()
     rows = member_sums(coalition, **filters)
     then = members_as_of(coalition, as_of, **filters) if as_of is not None else {}
@@ -504,12 +506,20 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
         seat.member_id: seat
         for seat in Membership.objects.filter(coalition=coalition).select_related("member").order_by()
     }
+    # A member counted before the meeting only shows what it took away, named as it is named now.
+    unnamed = set(then) - set(rows) - set(seats)
+    gone = {
+        member["pk"]: {"member__code": member["code"], "member__name": member["name"]}
+        for member in (Member.objects.filter(pk__in=unnamed).values("pk", "code", "name") if unnamed else ())
+    }
     result = []
     for member_id in {*seats, *rows, *then}:
         row = rows.get(member_id, {})
         seat = seats.get(member_id)
         was = then.get(member_id, {})
-        named = row or was  # a member counted only before the meeting shows what it took away
+        named = row or gone.get(member_id)
+        if seat is None and named is None:
+            continue  # a member deleted since: its history rows name no one
         member_confirmed = row.get("confirmed", ZERO)
         disbursed = row.get("disbursed", ZERO)
         oldest = row.get("oldest_unconfirmed")
@@ -593,27 +603,42 @@ def scanned_member_sums(coalition, **filters):
     }
 
 
+#: How long past an instant must be for the history as of it to be settled: a write's history rows
+#: are dated when it is made and committed with it, within seconds (a pledge import of the most rows
+#: allowed, within a minute or two), so no transaction still open can date a row before then.
+SETTLED_AFTER = timedelta(minutes=5)
+
+
 def members_as_of(coalition, when, *, date_from=None, date_to=None, statuses=None):
     """Per member id, the counted total, confirmed and disbursed EUR of ``coalition`` as they stood at
     ``when``, from each pledge's last history row written by then (its status, amount and payments as
     recorded at that instant; none for a pledge recorded later or deleted by then), the same filters
-    applied as summary_pledges applies now. One aggregate query over the history."""
-    history = Pledge.history.model.objects
-    # A row is the pledge's state at ``when`` if no later row of the same pledge was written by then
-    # (an anti-join: PostgreSQL hashes it, four times faster than looking up each row's latest).
-    later = history.filter(id=OuterRef("id"), history_date__lte=when).filter(
-        Q(history_date__gt=OuterRef("history_date"))
-        | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
-    )
-    rows = history.filter(
-        ~Exists(later),
-        coalition=coalition,
-        history_date__lte=when,
-        published_at__isnull=False,
-        status__in=Pledge.COUNTED,
-    ).exclude(history_type="-")
-    by_member = narrowed(rows, date_from, date_to, statuses).values("member_id", "member__code", "member__name")
-    return {row["member_id"]: row for row in by_member.annotate(**_member_aggregates()).order_by()}
+    applied as summary_pledges applies now. One aggregate query over the history; once ``when`` is
+    settled (SETTLED_AFTER) the answer cannot change, and is kept (reports.figures.settled), so the
+    dashboard's miss after a write does not read the history again."""
+
+    def compute():
+        history = Pledge.history.model.objects
+        # A row is the pledge's state at ``when`` if no later row of the same pledge was written by then
+        # (an anti-join: PostgreSQL hashes it, four times faster than looking up each row's latest).
+        later = history.filter(id=OuterRef("id"), history_date__lte=when).filter(
+            Q(history_date__gt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
+        )
+        rows = history.filter(
+            ~Exists(later),
+            coalition=coalition,
+            history_date__lte=when,
+            published_at__isnull=False,
+            status__in=Pledge.COUNTED,
+        ).exclude(history_type="-")
+        by_member = narrowed(rows, date_from, date_to, statuses).values("member_id")
+        return {row["member_id"]: row for row in by_member.annotate(**_member_aggregates()).order_by()}
+
+    if when > timezone.now() - SETTLED_AFTER:
+        return compute()
+    parts = ("members_as_of", when.astimezone(UTC).isoformat(), date_from, date_to, sorted(statuses or ()))
+    return figures.settled(coalition, parts, compute)
 
 
 def headline(summary, members, coverage_rows, *, meeting=None):
