@@ -510,7 +510,7 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
     unnamed = set(then) - set(rows) - set(seats)
     gone = {
         member["pk"]: {"member__code": member["code"], "member__name": member["name"]}
-        for member in (Member.objects.filter(pk__in=unnamed).values("pk", "code", "name") if unnamed else ())
+        for member in (Member.objects.filter(pk__in=unnamed).order_by().values("pk", "code", "name") if unnamed else ())
     }
     result = []
     for member_id in {*seats, *rows, *then}:
@@ -580,7 +580,8 @@ def totals_member_sums(coalition, *, statuses=None):
             .order_by("announced_on")
             .values("announced_on")[:1]
         )
-        for member_id, day in Member.objects.filter(pk__in=waiting).annotate(day=oldest).values_list("pk", "day"):
+        waiting_members = Member.objects.filter(pk__in=waiting).annotate(day=oldest).order_by()
+        for member_id, day in waiting_members.values_list("pk", "day"):
             rows[member_id]["oldest_unconfirmed"] = day
     return rows
 
