@@ -144,6 +144,13 @@ class Pledge(TrackedModel):
             models.Index(fields=["coalition", "status", "amount_eur", "id"], name="pledge_coal_status_eur"),
             models.Index(fields=["coalition", "status", "announced_on", "id"], name="pledge_coal_status_ann"),
             models.Index(fields=["coalition", "member", "announced_on", "id"], name="pledge_coal_member_ann"),
+            # A member's oldest published pledge awaiting confirmation, its first entry (the dashboard's
+            # member table): one probe per member, however many of its pledges are confirmed.
+            models.Index(
+                fields=["coalition", "member", "announced_on"],
+                condition=Q(status="announced", published_at__isnull=False),
+                name="pledge_awaiting",
+            ),
             *(
                 index
                 for field in ("announced_on", "confirmed_on", "amount_eur", "amount", "status", "title", "updated_at")

@@ -6,6 +6,7 @@ transaction, and the reports that confirmations and held meetings trigger are qu
 when the demo's users (created last) are there to receive them: the first run sends them.
 """
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -22,6 +23,7 @@ from contributions.models import Allocation, Disbursement, ExchangeRate, Pledge,
 from demo import data
 from meetings import services as meeting_services
 from meetings.models import ActionItem, Decision, Meeting
+from reports import figures
 
 SYSTEM = None  # acting_user for every write: the system, allowed everything, every rule applied
 PRIORITY_STEPS = ("proposed", "approved", "in_procurement", "contracted", "delivered")
@@ -50,6 +52,9 @@ def load_demo():
     result = Result(coalition=None)
     _rates(result)
     coalition = result.coalition = _coalition(result)
+    # The load dates history rows in the past (_as_told): figures kept of the history as it stood then
+    # are stale from its commit on.
+    transaction.on_commit(functools.partial(figures.history_rewritten, coalition.pk))
     members = _members(coalition, result)
     meetings, decisions = {}, {}
     for spec in data.MEETINGS:

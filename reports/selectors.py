@@ -3,14 +3,14 @@ so the three can never disagree, and the dashboard's own figures (headline, memb
 channel, coverage split, data as of). A fixed number of aggregate queries whatever the row count."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DateField, Exists, F, Func, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
 
-from coalition.models import Coalition, Membership
+from coalition.models import Coalition, Member, Membership
 from coalition.selectors import ZERO_EUR, EuroField
 from contributions.models import (
     Allocation,
@@ -23,6 +23,7 @@ from contributions.models import (
 )
 from contributions.selectors import coverage, euro_sum, with_coverage
 from meetings.models import ActionItem, Attendance
+from reports import figures
 from reports.models import Delivery
 
 ZERO = Decimal("0.00")
@@ -495,32 +496,30 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
     """Every member of ``coalition`` (seated now, or with a pledge counted here), pledged or not,
     with confirmed, disbursed, disbursed share of confirmed, the age in days of its oldest pledge still
     awaiting confirmation and, when ``as_of`` (an instant: meeting_cutoff) is given, what changed
-    since then. Three queries: the seats, the pledges by member, their history as of ``as_of``."""
+    since then. A fixed number of queries whatever the row count: the sums by member (member_sums:
+    one or two), the seats, the history as of ``as_of`` (none when kept: members_as_of), and the names
+    of members counted only then, with no seat (none unless there are such members)."""
     today = today or timezone.localdate()
-    announced = Q(status=S.ANNOUNCED)
-    rows = {
-        row["member_id"]: row
-        for row in summary_pledges(coalition, **filters)
-        .filter(status__in=Pledge.COUNTED)
-        .values("member_id", "member__code", "member__name")
-        .annotate(
-            **_member_aggregates(),
-            announced=euro_sum("amount_eur", announced),
-            oldest_unconfirmed=Min("announced_on", filter=announced),
-        )
-        .order_by()
-    }
+    rows = member_sums(coalition, **filters)
     then = members_as_of(coalition, as_of, **filters) if as_of is not None else {}
     seats = {
         seat.member_id: seat
         for seat in Membership.objects.filter(coalition=coalition).select_related("member").order_by()
+    }
+    # A member counted before the meeting only shows what it took away, named as it is named now.
+    unnamed = set(then) - set(rows) - set(seats)
+    gone = {
+        member["pk"]: {"member__code": member["code"], "member__name": member["name"]}
+        for member in (Member.objects.filter(pk__in=unnamed).order_by().values("pk", "code", "name") if unnamed else ())
     }
     result = []
     for member_id in {*seats, *rows, *then}:
         row = rows.get(member_id, {})
         seat = seats.get(member_id)
         was = then.get(member_id, {})
-        named = row or was  # a member counted only before the meeting shows what it took away
+        named = row or gone.get(member_id)
+        if seat is None and named is None:
+            continue  # a member deleted since: its history rows name no one
         member_confirmed = row.get("confirmed", ZERO)
         disbursed = row.get("disbursed", ZERO)
         oldest = row.get("oldest_unconfirmed")
@@ -548,27 +547,99 @@ def member_table(coalition, *, as_of=None, today=None, **filters):
     return result
 
 
+def member_sums(coalition, *, date_from=None, date_to=None, statuses=None):
+    """Per member id with a pledge counted in ``coalition``: its code and name, total, confirmed,
+    announced and disbursed EUR, and the day its oldest pledge awaiting confirmation was announced.
+    From the totals tables (totals_member_sums) unless a period is asked for, which the totals do not
+    keep: then summed from the pledges of the period (scanned_member_sums)."""
+    if date_from or date_to:
+        return scanned_member_sums(coalition, date_from=date_from, date_to=date_to, statuses=statuses)
+    return totals_member_sums(coalition, statuses=statuses)
+
+
+def totals_member_sums(coalition, *, statuses=None):
+    """member_sums from the totals tables, and the oldest announcement awaiting confirmation from
+    the first entry of each waiting member's part of the partial index ``pledge_awaiting`` (two queries
+    over a few rows each, the same at a million pledges as at ten)."""
+    announced = Q(status=S.ANNOUNCED)
+    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
+    if statuses:
+        totals = totals.filter(status__in=statuses)
+    rows = {
+        row["member_id"]: {**row, "oldest_unconfirmed": None}
+        for row in totals.values("member_id", "member__code", "member__name")
+        .annotate(**_member_aggregates(), announced=euro_sum("amount_eur", announced))
+        .order_by()
+    }
+    # Every pledge's EUR amount is positive (pledge_amount_eur_positive): announced money means a pledge.
+    waiting = [member_id for member_id, row in rows.items() if row["announced"]]
+    if waiting:
+        oldest = Subquery(
+            Pledge.objects.published()
+            .filter(announced, coalition=coalition, member=OuterRef("pk"))
+            .order_by("announced_on")
+            .values("announced_on")[:1]
+        )
+        waiting_members = Member.objects.filter(pk__in=waiting).annotate(day=oldest).order_by()
+        for member_id, day in waiting_members.values_list("pk", "day"):
+            rows[member_id]["oldest_unconfirmed"] = day
+    return rows
+
+
+def scanned_member_sums(coalition, **filters):
+    """member_sums summed from the pledges (one aggregate query): what a period filter needs, and the
+    reference the totals are checked against."""
+    announced = Q(status=S.ANNOUNCED)
+    return {
+        row["member_id"]: row
+        for row in summary_pledges(coalition, **filters)
+        .filter(status__in=Pledge.COUNTED)
+        .values("member_id", "member__code", "member__name")
+        .annotate(
+            **_member_aggregates(),
+            announced=euro_sum("amount_eur", announced),
+            oldest_unconfirmed=Min("announced_on", filter=announced),
+        )
+        .order_by()
+    }
+
+
+#: How long past an instant must be for the history as of it to be settled: a write's history rows
+#: are dated when it is made and committed with it, within seconds (a pledge import of the most rows
+#: allowed, within a minute or two), so no transaction still open can date a row before then.
+SETTLED_AFTER = timedelta(minutes=5)
+
+
 def members_as_of(coalition, when, *, date_from=None, date_to=None, statuses=None):
     """Per member id, the counted total, confirmed and disbursed EUR of ``coalition`` as they stood at
     ``when``, from each pledge's last history row written by then (its status, amount and payments as
     recorded at that instant; none for a pledge recorded later or deleted by then), the same filters
-    applied as summary_pledges applies now. One aggregate query over the history."""
-    history = Pledge.history.model.objects
-    # A row is the pledge's state at ``when`` if no later row of the same pledge was written by then
-    # (an anti-join: PostgreSQL hashes it, four times faster than looking up each row's latest).
-    later = history.filter(id=OuterRef("id"), history_date__lte=when).filter(
-        Q(history_date__gt=OuterRef("history_date"))
-        | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
-    )
-    rows = history.filter(
-        ~Exists(later),
-        coalition=coalition,
-        history_date__lte=when,
-        published_at__isnull=False,
-        status__in=Pledge.COUNTED,
-    ).exclude(history_type="-")
-    by_member = narrowed(rows, date_from, date_to, statuses).values("member_id", "member__code", "member__name")
-    return {row["member_id"]: row for row in by_member.annotate(**_member_aggregates()).order_by()}
+    applied as summary_pledges applies now. One aggregate query over the history; once ``when`` is
+    settled (SETTLED_AFTER) the answer cannot change, and is kept (reports.figures.settled), so the
+    dashboard's miss after a write does not read the history again."""
+
+    def compute():
+        history = Pledge.history.model.objects
+        # A row is the pledge's state at ``when`` if no later row of the same pledge was written by then
+        # (an anti-join: PostgreSQL hashes it, four times faster than looking up each row's latest).
+        later = history.filter(id=OuterRef("id"), history_date__lte=when).filter(
+            Q(history_date__gt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
+        )
+        rows = history.filter(
+            ~Exists(later),
+            coalition=coalition,
+            history_date__lte=when,
+            published_at__isnull=False,
+            status__in=Pledge.COUNTED,
+        ).exclude(history_type="-")
+        by_member = narrowed(rows, date_from, date_to, statuses).values("member_id")
+        return {row["member_id"]: row for row in by_member.annotate(**_member_aggregates()).order_by()}
+
+    if when > timezone.now() - SETTLED_AFTER:
+        return compute()
+    parts = ("members_as_of", when.astimezone(UTC).isoformat(), date_from, date_to, sorted(statuses or ()))
+    return figures.settled(coalition, parts, compute)
 
 
 def headline(summary, members, coverage_rows, *, meeting=None):
@@ -599,22 +670,43 @@ def headline(summary, members, coverage_rows, *, meeting=None):
     )
 
 
-def breakdowns(coalition, **filters):
-    """Counted pledges by kind and by channel (one query grouped by both), every kind and channel
-    listed, zero included: ``{"kind": [BreakdownRow], "channel": [BreakdownRow]}``."""
-    rows = list(
-        summary_pledges(coalition, **filters)
-        .filter(status__in=Pledge.COUNTED)
-        .values("kind", "channel")
-        .annotate(
-            count=Count("pk"),
-            total=euro_sum("amount_eur"),
-            confirmed=euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
-            announced=euro_sum("amount_eur", Q(status=S.ANNOUNCED)),
-            disbursed=euro_sum("disbursed_eur"),
-        )
-        .order_by()
-    )
+def breakdowns(coalition, *, date_from=None, date_to=None, statuses=None):
+    """Counted pledges by kind and by channel, every kind and channel listed, zero included:
+    ``{"kind": [BreakdownRow], "channel": [BreakdownRow]}``. One query grouped by both, over the totals
+    tables unless a period is asked for, which they do not keep: then over the pledges of the period."""
+    if date_from or date_to:
+        return scanned_breakdowns(coalition, date_from=date_from, date_to=date_to, statuses=statuses)
+    return totals_breakdowns(coalition, statuses=statuses)
+
+
+def _breakdown_sums(count):
+    """The sums by kind and channel, over pledges or totals rows narrowed to the counted statuses."""
+    return {
+        "count": count,
+        "total": euro_sum("amount_eur"),
+        "confirmed": euro_sum("amount_eur", Q(status__in=Pledge.CONFIRMED_STATUSES)),
+        "announced": euro_sum("amount_eur", Q(status=S.ANNOUNCED)),
+        "disbursed": euro_sum("disbursed_eur"),
+    }
+
+
+def totals_breakdowns(coalition, *, statuses=None):
+    """breakdowns from the totals tables (a few rows per member, whatever the pledge count)."""
+    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
+    if statuses:
+        totals = totals.filter(status__in=statuses)
+    return _breakdown_rows(totals.values("kind", "channel").annotate(**_breakdown_sums(Sum("count"))).order_by())
+
+
+def scanned_breakdowns(coalition, **filters):
+    """breakdowns summed from the pledges: what a period filter needs, and the totals' reference."""
+    pledges = summary_pledges(coalition, **filters).filter(status__in=Pledge.COUNTED)
+    return _breakdown_rows(pledges.values("kind", "channel").annotate(**_breakdown_sums(Count("pk"))).order_by())
+
+
+def _breakdown_rows(grouped):
+    """The BreakdownRows by kind and by channel from rows grouped by both."""
+    rows = list(grouped)
     grand_total = sum((row["total"] for row in rows), ZERO)
 
     def by(key, choices):

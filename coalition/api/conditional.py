@@ -190,21 +190,21 @@ class _Tolerant:
         try:
             return cache.get_many(keys)
         except Exception as exc:  # noqa: BLE001 - any cache failure: the shortcut is skipped
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
             return {}
 
     def set(self, key, value, timeout):
         try:
             cache.set(key, value, timeout=timeout)
         except Exception as exc:  # noqa: BLE001 - as above
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
 
     def add(self, key, value, timeout):
         try:
             cache.add(key, value, timeout=timeout)
             return cache.get(key)
         except Exception as exc:  # noqa: BLE001 - as above
-            logger.warning("API revalidation cache unreachable: %s", exc)
+            logger.warning("Cache unreachable, shortcut skipped: %s", exc)
             return None
 
 
@@ -225,26 +225,28 @@ def read_ahead(function):
     return function
 
 
-def current(key):
+def current(key, generation_key=GENERATION_KEY):
     """``(value, generation)``: what is kept under ``key`` if it was kept in the current generation
     (else None), and that generation (None if the cache has none or does not answer), in one read,
     or none if the middleware read it ahead (with the generation of the request's start, read before
-    anything the value could be made from: older, never newer)."""
+    anything the value could be made from: older, never newer). ``generation_key`` names another
+    generation than the API's (reports.figures.settled's)."""
     ahead = _read_ahead.get()
-    if ahead is not None and key in ahead[0]:
+    if ahead is not None and key in ahead[0] and generation_key == GENERATION_KEY:
         found = ahead[1]
     else:
-        found = shared.get_many([key, GENERATION_KEY])
-    generation, entry = found.get(GENERATION_KEY), found.get(key)
+        found = shared.get_many([key, generation_key])
+    generation, entry = found.get(generation_key), found.get(key)
     if generation is None or entry is None or entry[0] != generation:
         return None, generation
     return entry[1], generation
 
 
-def keep(key, generation, value):
-    """Keep ``value`` under ``key`` for ``generation`` (read before what ``value`` was made from)."""
+def keep(key, generation, value, timeout=None):
+    """Keep ``value`` under ``key`` for ``generation`` (read before what ``value`` was made from), for
+    ``timeout`` seconds (the API's revalidation timeout by default)."""
     if generation is not None:
-        shared.set(key, (generation, value), timeout=settings.API_REVALIDATION_TIMEOUT)
+        shared.set(key, (generation, value), timeout=timeout or settings.API_REVALIDATION_TIMEOUT)
 
 
 def new_generation():
@@ -318,7 +320,7 @@ def _repeat(entry, request):
             if throttle.rate is not None and not throttle.allow_key(key):
                 return None
     except Exception as exc:  # noqa: BLE001 - a cache failure: the view answers, as without the shortcut
-        logger.warning("API revalidation cache unreachable: %s", exc)
+        logger.warning("Cache unreachable, shortcut skipped: %s", exc)
         return None
     response = HttpResponse(entry["body"], status=200)
     for name, value in entry["headers"]:
