@@ -45,8 +45,8 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError, connections, router, transaction
 from django.db import connection as default_connection
-from django.db import connections, router, transaction
 from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -237,6 +237,8 @@ def current(key, generation_key=GENERATION_KEY):
     else:
         found = shared.get_many([key, generation_key])
     generation, entry = found.get(generation_key), found.get(key)
+    if generation is not None and not replayed(generation):
+        return None, None  # nothing read now is to be kept: the replica may not hold the writes yet
     if generation is None or entry is None or entry[0] != generation:
         return None, generation
     return entry[1], generation
@@ -249,17 +251,66 @@ def keep(key, generation, value, timeout=None):
         shared.set(key, (generation, value), timeout=timeout or settings.API_REVALIDATION_TIMEOUT)
 
 
-def new_generation():
+# --- With a read replica ---------------------------------------------------------------------------
+#
+# A request may read a replica that has not yet replayed the write that replaced the generation: what
+# it read then is older than the generation says, and kept under it an entry would be served until
+# the next write (a 304 for a stale ETag, a kept 200, a stamp). So with a replica configured, a
+# generation written after a commit carries the primary's WAL position then (``uuid@position``), and
+# it is usable (``current()`` gives it to be kept under) only once the replica has replayed that far,
+# checked before anything is read: one query to the replica per generation and process, none when it
+# was seen to have caught up.
+
+#: config.db_router.REPLICA (the layers keep coalition from importing config).
+_REPLICA = "replica"
+_seen_replayed = [None]
+
+
+def _generation():
+    """A new generation value; after a commit, with a replica, the primary's WAL position with it."""
+    value = uuid.uuid4().hex
+    if _REPLICA in settings.DATABASES and default_connection.vendor == "postgresql":
+        try:
+            with default_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_wal_lsn()::text")
+                value += "@" + cursor.fetchone()[0]
+        except DatabaseError as exc:  # no position: entries are then kept only without a replica lag check
+            logger.warning("WAL position unreadable for the revalidation generation: %s", exc)
+    return value
+
+
+def replayed(generation):
+    """Whether reads now include every write before ``generation``: always without a replica or
+    without a position; with them, once the replica has replayed up to the position."""
+    _uuid, _at, position = generation.partition("@")
+    if not position or _REPLICA not in settings.DATABASES or _seen_replayed[0] == generation:
+        return True
+    try:
+        with connections[_REPLICA].cursor() as cursor:
+            # NULL when the "replica" is not in recovery (a primary itself): nothing to wait for.
+            cursor.execute("SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, true)", [position])
+            done = cursor.fetchone()[0]
+    except DatabaseError as exc:
+        logger.warning("Replica position unreadable, nothing kept: %s", exc)
+        return False
+    if done:
+        _seen_replayed[0] = generation
+    return done
+
+
+def new_generation(after_commit=True):
     """Every entry stored so far stops matching (on the commit of a write: see ``writes_changed``)."""
-    shared.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    shared.set(GENERATION_KEY, _generation() if after_commit else uuid.uuid4().hex, timeout=None)
 
 
 def writes_changed(**kwargs):
     """Signal receiver: replace the generation now, and again once the writer's transaction commits
     (registered once per transaction). Now, so that no entry stored before the write matches; at the
-    commit, so that none stored meanwhile from a read of the data as it was before the commit does."""
-    new_generation()
+    commit, so that none stored meanwhile from a read of the data as it was before the commit does.
+    (Inside a transaction the first needs no WAL position: until the commit, a replica's data is the
+    data as it still is.)"""
     connection = default_connection
+    new_generation(after_commit=not connection.in_atomic_block)
     if connection.in_atomic_block and not any(
         callback is new_generation for _sids, callback, _robust in connection.run_on_commit
     ):
@@ -366,7 +417,9 @@ class RevalidationMiddleware:
         if generation is None:
             # The first request since the cache was emptied: any generation will do, taken before the
             # view reads anything (a write committing meanwhile replaces it, so no entry of ours lives).
-            generation = found[GENERATION_KEY] = shared.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+            generation = found[GENERATION_KEY] = shared.add(GENERATION_KEY, _generation(), timeout=None)
+            if generation is not None and not replayed(generation):
+                generation = None
         response = self.get_response(request)
         etag = getattr(request, "fingerprint_etag", None)
         if etag is not None and response.get("ETag") == etag and response.status_code in (200, 304):

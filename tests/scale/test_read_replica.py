@@ -148,6 +148,36 @@ def test_the_writers_pin_lapses_and_its_lists_read_the_replica_again(replicated)
     wait_until(lambda: count(writer) == before + 1, 30, "the replica to catch up")
 
 
+def test_nothing_read_from_a_lagging_replica_is_kept_for_the_cache_generation(replicated):
+    """With Redis the API keeps ETags and repeated answers per cache generation (RevalidationMiddleware).
+    A list read from a replica that has not replayed the write that replaced the generation must not
+    be kept: without the WAL position in the generation, the stale answer was repeated, and the stale
+    ETag answered 304, after the replica caught up."""
+    writer, reader = api(replicated, "writer"), api(replicated, "reader")
+    path = "/api/v1/pledges/?coalition=replicated&page_size=1"
+    replica = replicated["replica"]
+    replica.sql("SELECT pg_wal_replay_pause()")
+    try:
+        created = writer.post(
+            "/api/v1/pledges/",
+            json={"coalition": "replicated", "member": "EE", "title": "Routers", "amount": "10.00",
+                  "currency": "EUR", "announced_on": "2030-01-01", "status": "announced"},
+        )  # fmt: skip
+        assert created.status == 201, created
+        stale = [reader.get(path) for _ in range(3)]  # enough askings to be kept, were it kept
+        assert all(created.json()["id"] not in ids(response) for response in stale)
+    finally:
+        replica.sql("SELECT pg_wal_replay_resume()")
+    etag = stale[-1].headers["ETag"]
+    wait_until(lambda: created.json()["id"] in ids(reader.get(path)), 30, "the new pledge")
+    assert reader.get(path, headers={"If-None-Match": etag}).status == 200
+
+
+def ids(response):
+    assert response.status == 200, response
+    return [row["id"] for row in response.json()["results"]]
+
+
 def test_migrate_runs_on_the_primary_with_the_replica_configured(replicated):
     # Every migration ran with the replica configured; any statement sent to the hot standby would
     # have failed (it refuses writes). The standby has the tables by replication.
