@@ -562,9 +562,7 @@ def totals_member_sums(coalition, *, statuses=None):
     the first entry of each waiting member's part of the partial index ``pledge_awaiting`` (two queries
     over a few rows each, the same at a million pledges as at ten)."""
     announced = Q(status=S.ANNOUNCED)
-    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
-    if statuses:
-        totals = totals.filter(status__in=statuses)
+    totals = _counted_totals(coalition, statuses)
     rows = {
         row["member_id"]: {**row, "oldest_unconfirmed": None}
         for row in totals.values("member_id", "member__code", "member__name")
@@ -584,6 +582,12 @@ def totals_member_sums(coalition, *, statuses=None):
         for member_id, day in waiting_members.values_list("pk", "day"):
             rows[member_id]["oldest_unconfirmed"] = day
     return rows
+
+
+def _counted_totals(coalition, statuses=None):
+    """The coalition's PledgeTotal rows of the counted statuses, narrowed to ``statuses`` if given."""
+    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
+    return totals.filter(status__in=statuses) if statuses else totals
 
 
 def scanned_member_sums(coalition, **filters):
@@ -692,9 +696,7 @@ def _breakdown_sums(count):
 
 def totals_breakdowns(coalition, *, statuses=None):
     """breakdowns from the totals tables (a few rows per member, whatever the pledge count)."""
-    totals = PledgeTotal.objects.filter(coalition=coalition, status__in=Pledge.COUNTED)
-    if statuses:
-        totals = totals.filter(status__in=statuses)
+    totals = _counted_totals(coalition, statuses)
     return _breakdown_rows(totals.values("kind", "channel").annotate(**_breakdown_sums(Sum("count"))).order_by())
 
 

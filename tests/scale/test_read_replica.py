@@ -88,6 +88,15 @@ def replicated(django_db_setup, django_db_blocker, tmp_path_factory):
         subprocess.run(["rm", "-rf", str(directory)], check=False)
 
 
+def announce(writer, title, amount, announced_on):
+    """An announced EUR pledge of EE in the replicated coalition, POSTed by ``writer``."""
+    return writer.post(
+        "/api/v1/pledges/",
+        json={"coalition": "replicated", "member": "EE", "title": title, "amount": amount, "currency": "EUR",
+              "announced_on": announced_on, "status": "announced"},
+    )  # fmt: skip
+
+
 def api(replicated, who):
     return Browser(replicated["port"], headers={"Authorization": f"Token {replicated['keys'][who]}"})
 
@@ -104,11 +113,7 @@ def test_reads_go_to_the_replica_and_a_writer_reads_its_own_write_from_the_prima
     assert count(reader) == count(writer) == 0
     replica.sql("SELECT pg_wal_replay_pause()")
     try:
-        created = writer.post(
-            "/api/v1/pledges/",
-            json={"coalition": "replicated", "member": "EE", "title": "Satellite terminals", "amount": "250000.00",
-                  "currency": "EUR", "announced_on": "2024-02-02", "status": "announced"},
-        )  # fmt: skip
+        created = announce(writer, "Satellite terminals", "250000.00", "2024-02-02")
         assert created.status == 201, created
         assert primary.sql("SELECT count(*) FROM contributions_pledge", DATABASE) == "1"
         assert replica.sql("SELECT count(*) FROM contributions_pledge", DATABASE) == "0"
@@ -134,11 +139,7 @@ def test_the_writers_pin_lapses_and_its_lists_read_the_replica_again(replicated)
     replica = replicated["replica"]
     replica.sql("SELECT pg_wal_replay_pause()")
     try:
-        created = writer.post(
-            "/api/v1/pledges/",
-            json={"coalition": "replicated", "member": "EE", "title": "Power banks", "amount": "1000.00",
-                  "currency": "EUR", "announced_on": "2024-02-02", "status": "announced"},
-        )  # fmt: skip
+        created = announce(writer, "Power banks", "1000.00", "2024-02-02")
         assert created.status == 201, created
         assert count(writer) == before + 1
         time.sleep(PIN_SECONDS + 0.5)
@@ -158,11 +159,7 @@ def test_nothing_read_from_a_lagging_replica_is_kept_for_the_cache_generation(re
     replica = replicated["replica"]
     replica.sql("SELECT pg_wal_replay_pause()")
     try:
-        created = writer.post(
-            "/api/v1/pledges/",
-            json={"coalition": "replicated", "member": "EE", "title": "Routers", "amount": "10.00",
-                  "currency": "EUR", "announced_on": "2030-01-01", "status": "announced"},
-        )  # fmt: skip
+        created = announce(writer, "Routers", "10.00", "2030-01-01")
         assert created.status == 201, created
         stale = [reader.get(path) for _ in range(3)]  # enough askings to be kept, were it kept
         assert all(created.json()["id"] not in ids(response) for response in stale)
